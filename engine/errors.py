@@ -1,0 +1,15 @@
+"""The one exception hierarchy of Siyu; the CLI turns these into a message and exit code 2."""
+
+from __future__ import annotations
+
+
+class SiyuError(Exception):
+    """Base of every error Siyu raises on purpose (bad input, impossible request)."""
+
+
+class ScenarioError(SiyuError):
+    """A scenario file cannot be read, merged or validated. The message is complete and user-facing."""
+
+
+class OutputError(SiyuError):
+    """An output folder cannot be written (exists and is not empty, not writable, ...)."""
