@@ -1,0 +1,264 @@
+"""Metrics: pure functions of one replication's ledger (DESIGN.md, "Metric definitions").
+
+Each metric is ``float`` or ``None`` (undefined, e.g. CAC with no customers); :data:`METRICS` lists them in
+report order with Chinese and English labels and the reason a value can be missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from engine.ledger import ACQUISITION_KINDS, OPS_KINDS, Costs, Ledger, Stage
+
+Value = float | None
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """How a metric is shown and what its absence means."""
+
+    name: str
+    zh: str
+    en: str
+    unit: str  # "count", "money", "share", "days", "ratio"
+    missing: str = ""  # why the value can be null
+
+
+METRICS: tuple[MetricInfo, ...] = (
+    MetricInfo("visitors", "访客", "visitors", "count"),
+    MetricInfo("new_members", "新增私域用户", "new members", "count"),
+    MetricInfo("new_customers", "新客户", "new customers", "count"),
+    MetricInfo("acquisition_cost", "获客成本总额", "acquisition cost", "money"),
+    MetricInfo("cost_per_member", "单个私域用户成本", "cost per member", "money", "no new members"),
+    MetricInfo("cac", "获客成本 CAC", "CAC", "money", "no new customers"),
+    MetricInfo("retention_d30", "30天留存率", "30-day retention", "share", "no member joined 30+ days before the end"),
+    MetricInfo("retention_d90", "90天留存率", "90-day retention", "share", "no member joined 90+ days before the end"),
+    MetricInfo("retention_d180", "180天留存率", "180-day retention", "share",
+               "no member joined 180+ days before the end"),
+    MetricInfo("repurchase_rate", "复购率", "repurchase rate", "share",
+               "no customer's first purchase was 180+ days before the end"),
+    MetricInfo("clv", "客户终身价值 CLV", "CLV", "money", "no customer observed for the full CLV window"),
+    MetricInfo("net_value", "净价值 (CLV−CAC)", "net value (CLV − CAC)", "money", "CLV or CAC undefined"),
+    MetricInfo("ltv_cac", "LTV:CAC", "LTV:CAC", "ratio", "CLV or CAC undefined, or CAC is zero"),
+    MetricInfo("payback_days", "回本天数", "payback days", "days",
+               "cohort contribution never reaches CAC within the CLV window (or CAC undefined)"),
+    MetricInfo("revenue", "收入", "revenue", "money"),
+    MetricInfo("gross_margin", "毛利", "gross margin", "money"),
+    MetricInfo("ops_cost", "运营成本", "ops cost", "money"),
+    MetricInfo("total_cost", "总成本", "total cost", "money"),
+    MetricInfo("profit", "利润", "profit", "money"),
+    MetricInfo("top20_revenue_share", "前20%客户收入占比", "top-20% revenue share", "share", "no customers"),
+    MetricInfo("members_end", "期末私域用户数", "members at end", "count"),
+    MetricInfo("dormant_share_end", "期末休眠占比", "dormant share at end", "share", "no members at the end"),
+)
+METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+METRIC_INFO: dict[str, MetricInfo] = {m.name: m for m in METRICS}
+RETENTION_DAYS = (30, 90, 180)
+REPURCHASE_WINDOW_DAYS = 180.0
+
+
+def _ratio(numerator: float, denominator: float) -> Value:
+    return float(numerator / denominator) if denominator else None
+
+
+def _cost_total(costs: Costs, kinds: tuple[int, ...]) -> float:
+    return float(costs.amount[np.isin(costs.kind, kinds)].sum())
+
+
+def retention(ledger: Ledger, days: float) -> Value:
+    """Of members who joined at least ``days`` before the end, the share still in the private domain
+    ``days`` after joining."""
+    people = ledger.people
+    eligible = people.join_day <= ledger.horizon_days - days
+    if not eligible.any():
+        return None
+    stayed = people.leave_day[eligible] > people.join_day[eligible] + days
+    return float(stayed.mean())
+
+
+def _second_purchase_day(ledger: Ledger) -> np.ndarray:
+    """Per person, the day of their second purchase (nan if none)."""
+    purchases = ledger.purchases
+    second = np.full(len(ledger.people), np.nan)
+    if len(purchases) == 0:
+        return second
+    order = np.lexsort((purchases.day, purchases.person))
+    person = purchases.person[order]
+    day = purchases.day[order]
+    is_second = np.zeros(person.size, dtype=bool)
+    if person.size > 1:
+        same = person[1:] == person[:-1]
+        first_of_group = np.ones(person.size, dtype=bool)
+        first_of_group[1:] = ~same
+        is_second[1:] = same & first_of_group[:-1]
+    second[person[is_second]] = day[is_second]
+    return second
+
+
+def repurchase_rate(ledger: Ledger) -> Value:
+    """Of customers whose first purchase was at least 180 days before the end, the share who bought again
+    within 180 days of it."""
+    first = ledger.people.first_purchase_day
+    eligible = first <= ledger.horizon_days - REPURCHASE_WINDOW_DAYS
+    if not eligible.any():
+        return None
+    second = _second_purchase_day(ledger)[eligible]
+    return float((second <= first[eligible] + REPURCHASE_WINDOW_DAYS).mean())
+
+
+def _contributions(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CLV cohort and their discounted contributions within the CLV window.
+
+    Returns ``(cohort_mask, offset_days, contribution)`` where the last two are per purchase or per-person
+    service cost of a cohort member, ``offset_days`` counted from that member's first purchase.
+    """
+    people, purchases, costs = ledger.people, ledger.purchases, ledger.costs
+    first = people.first_purchase_day
+    cohort = first <= ledger.horizon_days - ledger.clv_horizon_days
+    rate = ledger.discount_rate / 365.0
+
+    def window(person: np.ndarray, day: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        offset = day - first[person]
+        inside = cohort[person] & (offset >= 0) & (offset <= ledger.clv_horizon_days)
+        return offset[inside], value[inside] * np.exp(-rate * offset[inside])
+
+    margin = purchases.amount - purchases.cost_of_goods - purchases.fee
+    offset_p, value_p = window(purchases.person, purchases.day, margin)
+    served = costs.person >= 0
+    offset_c, value_c = window(costs.person[served], costs.day[served], -costs.amount[served])
+    return cohort, np.concatenate((offset_p, offset_c)), np.concatenate((value_p, value_c))
+
+
+def clv(ledger: Ledger) -> Value:
+    """Mean discounted contribution per cohort customer over the CLV window (see DESIGN.md)."""
+    cohort, _, contribution = _contributions(ledger)
+    n = int(cohort.sum())
+    return float(contribution.sum() / n) if n else None
+
+
+def payback_days(ledger: Ledger, cac: Value) -> Value:
+    """First whole day d ≥ 0 after the first purchase at which the cohort's mean cumulative contribution
+    (purchases up to the end of day d) reaches CAC; None if never within the CLV window."""
+    if cac is None:
+        return None
+    cohort, offset, contribution = _contributions(ledger)
+    n = int(cohort.sum())
+    if n == 0:
+        return None
+    days = int(np.ceil(ledger.clv_horizon_days)) + 1
+    per_day = np.bincount(np.floor(offset).astype(np.int64), weights=contribution, minlength=days)[:days]
+    reached = np.nonzero(np.cumsum(per_day) / n >= cac - 1e-9)[0]
+    return float(reached[0]) if reached.size else None
+
+
+def top20_revenue_share(ledger: Ledger) -> Value:
+    """Share of revenue from the top 20% of customers (people with a purchase) by revenue."""
+    purchases = ledger.purchases
+    if len(purchases) == 0:
+        return None
+    revenue = np.bincount(purchases.person, weights=purchases.amount)
+    revenue = np.sort(revenue[revenue > 0])[::-1]
+    total = revenue.sum()
+    if revenue.size == 0 or total <= 0:
+        return None
+    top = int(np.ceil(0.2 * revenue.size))
+    return float(revenue[:top].sum() / total)
+
+
+def compute_metrics(ledger: Ledger) -> dict[str, Value]:
+    """Every metric of DESIGN.md for one replication."""
+    people, purchases, costs = ledger.people, ledger.purchases, ledger.costs
+    new_members = float(np.sum(~np.isnan(people.join_day)))
+    new_customers = float(np.sum(~np.isnan(people.first_purchase_day)))
+    acquisition = _cost_total(costs, ACQUISITION_KINDS)
+    revenue = float(purchases.amount.sum())
+    gross_margin = revenue - float(purchases.cost_of_goods.sum())
+    ops = _cost_total(costs, OPS_KINDS) + float(purchases.fee.sum())
+    cac = _ratio(acquisition, new_customers)
+    value = clv(ledger)
+    members_end_mask = people.leave_day == np.inf
+    members_end = float(members_end_mask.sum())
+    result: dict[str, Value] = {
+        "visitors": float(ledger.visitors.sum()),
+        "new_members": new_members,
+        "new_customers": new_customers,
+        "acquisition_cost": acquisition,
+        "cost_per_member": _ratio(acquisition, new_members),
+        "cac": cac,
+    }
+    for days in RETENTION_DAYS:
+        result[f"retention_d{days}"] = retention(ledger, days)
+    result.update(
+        repurchase_rate=repurchase_rate(ledger),
+        clv=value,
+        net_value=value - cac if value is not None and cac is not None else None,
+        ltv_cac=_ratio(value, cac) if value is not None and cac is not None else None,
+        payback_days=payback_days(ledger, cac),
+        revenue=revenue,
+        gross_margin=gross_margin,
+        ops_cost=ops,
+        total_cost=acquisition + ops,
+        profit=gross_margin - acquisition - ops,
+        top20_revenue_share=top20_revenue_share(ledger),
+        members_end=members_end,
+        dormant_share_end=_ratio(float(np.sum(people.stage_end[members_end_mask] == Stage.DORMANT)),
+                                 members_end),
+    )
+    return result
+
+
+# ---------------------------------------------------------------------- breakdowns
+BREAKDOWN_DIMENSIONS = ("source", "lure", "carrier")
+
+
+def subset(ledger: Ledger, dimension: str, index: int) -> Ledger:
+    """The part of a ledger attributable to one source, lure or carrier.
+
+    People are selected by the group they came through (their source, the lure they took, the carrier they
+    joined first); costs by their tag, so costs shared by all (none in the core model) and carrier account
+    costs (only in the carrier view) are left out of the other views. Visitors are those of the sources
+    whose offer uses that lure or ends on that carrier.
+    """
+    people = ledger.people
+    if dimension == "source":
+        sources = np.array([index])
+        person_mask = people.source == index
+    elif dimension == "lure":
+        sources = np.nonzero(ledger.source_lure == index)[0]
+        person_mask = people.lure == index
+    elif dimension == "carrier":
+        sources = np.nonzero(ledger.source_carrier == index)[0]
+        person_mask = people.carrier == index
+    else:
+        raise ValueError(f"unknown breakdown dimension {dimension!r}")
+    rows = np.nonzero(person_mask)[0]
+    renumber = np.full(len(people), -1, dtype=np.int64)
+    renumber[rows] = np.arange(rows.size)
+
+    def take(table, mask):  # type: ignore[no-untyped-def]
+        return replace(table, **{name: getattr(table, name)[mask] for name in table.__dataclass_fields__})
+
+    new_people = take(people, person_mask)
+    purchases = take(ledger.purchases, person_mask[ledger.purchases.person])
+    purchases = replace(purchases, person=renumber[purchases.person])
+    cost_mask = getattr(ledger.costs, dimension) == index
+    costs = take(ledger.costs, cost_mask)
+    costs = replace(costs, person=np.where(costs.person >= 0, renumber[np.maximum(costs.person, 0)], -1))
+    memberships = take(ledger.memberships, person_mask[ledger.memberships.person])
+    memberships = replace(memberships, person=renumber[memberships.person])
+    visitors = np.zeros_like(ledger.visitors)
+    visitors[sources] = ledger.visitors[sources]
+    return replace(ledger, people=new_people, purchases=purchases, costs=costs, memberships=memberships,
+                   visitors=visitors)
+
+
+def compute_breakdown(ledger: Ledger) -> dict[str, dict[str, dict[str, Value]]]:
+    """Metrics per source, per lure (people who took it) and per carrier (people who joined through it)."""
+    ids = {"source": ledger.source_ids, "lure": ledger.lure_ids, "carrier": ledger.carrier_ids}
+    return {
+        dimension: {group_id: compute_metrics(subset(ledger, dimension, i))
+                    for i, group_id in enumerate(ids[dimension])}
+        for dimension in BREAKDOWN_DIMENSIONS
+    }

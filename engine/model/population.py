@@ -1,0 +1,76 @@
+"""The people of one replication as a struct of numpy arrays that grows by doubling."""
+
+from __future__ import annotations
+
+import numpy as np
+
+NEVER = np.nan
+NOT_YET = np.inf
+UNLIMITED_PURCHASES = np.int64(2**62)
+
+# name -> (dtype, fill value of a new row)
+PERSON_COLUMNS: dict[str, tuple[type, float | int | bool]] = {
+    "source": (np.int16, -1),
+    "lure": (np.int16, -1),
+    "carrier": (np.int16, -1),
+    "visit_day": (np.float64, NEVER),
+    "join_day": (np.float64, NEVER),
+    "leave_day": (np.float64, NEVER),
+    "activation_day": (np.float64, NEVER),
+    "fulfilment_day": (np.float64, -np.inf),
+    "deal_seeker": (np.bool_, False),
+    "rate": (np.float64, 0.0),
+    "purchases_left": (np.int64, 0),
+    "purchases": (np.int64, 0),
+    "first_purchase_day": (np.float64, NEVER),
+    "last_purchase_day": (np.float64, NEVER),
+    "next_regular_day": (np.float64, NOT_YET),
+    "stage": (np.int8, -1),
+}
+
+
+class Population:
+    """Rows ``0 .. size-1`` are people; per-carrier membership columns are 2-D (carrier, person)."""
+
+    def __init__(self, n_carriers: int, capacity: int = 1024) -> None:
+        self.size = 0
+        self.n_carriers = n_carriers
+        self._capacity = max(16, capacity)
+        self.columns: dict[str, np.ndarray] = {
+            name: np.full(self._capacity, fill, dtype=dtype) for name, (dtype, fill) in PERSON_COLUMNS.items()
+        }
+        shape = (n_carriers, self._capacity)
+        self.member_start = np.full(shape, NEVER)  # when the membership started (nan: never)
+        self.member_exit = np.full(shape, NEVER)  # exit time; inf: still on; nan: never joined
+        self.exit_budget = np.zeros(shape)  # remaining unit-exponential budget of the exit clock
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        columns = self.__dict__.get("columns")
+        if columns is not None and name in columns:
+            return columns[name][: self.size]
+        raise AttributeError(name)
+
+    def add(self, count: int) -> slice:
+        """Append ``count`` rows with default values; returns their slice."""
+        if self.size + count > self._capacity:
+            self._grow(self.size + count)
+        rows = slice(self.size, self.size + count)
+        self.size += count
+        return rows
+
+    def column(self, name: str) -> np.ndarray:
+        """The full backing array of a column (write through a slice from :meth:`add`)."""
+        return self.columns[name]
+
+    def _grow(self, needed: int) -> None:
+        new_capacity = max(needed, 2 * self._capacity)
+        for name, (dtype, fill) in PERSON_COLUMNS.items():
+            grown = np.full(new_capacity, fill, dtype=dtype)
+            grown[: self.size] = self.columns[name][: self.size]
+            self.columns[name] = grown
+        for attr, fill in (("member_start", NEVER), ("member_exit", NEVER), ("exit_budget", 0.0)):
+            old = getattr(self, attr)
+            grown2 = np.full((self.n_carriers, new_capacity), fill)
+            grown2[:, : self.size] = old[:, : self.size]
+            setattr(self, attr, grown2)
+        self._capacity = new_capacity

@@ -1,0 +1,125 @@
+"""Collects the facts the model emits in chunks and assembles the :class:`~engine.ledger.Ledger`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.ledger import Costs, CostKind, Ledger, Memberships, People, Purchases
+from engine.model.compiled import CompiledScenario
+from engine.model.population import Population
+
+
+def _concat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype=dtype)
+
+
+class Recorder:
+    """Append-only chunk lists for purchases and costs, plus per-source and per-carrier counters."""
+
+    def __init__(self, compiled: CompiledScenario) -> None:
+        self.compiled = compiled
+        self.visitors = np.zeros(len(compiled.source_ids), dtype=np.int64)
+        self.turned_away = np.zeros(compiled.n_carriers, dtype=np.int64)
+        self._purchases: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("person", "day", "product", "amount", "cost_of_goods", "fee")
+        }
+        self._costs: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("day", "kind", "amount", "source", "lure", "carrier", "person")
+        }
+        self.snapshot_days: list[float] = []
+        self.snapshot_stages: list[np.ndarray] = []
+
+    def purchases(self, person: np.ndarray, day: np.ndarray, product: np.ndarray, amount: np.ndarray,
+                  cost_of_goods: np.ndarray) -> None:
+        """Record purchases (no venue fees in the core model: the fee column is zero)."""
+        chunk = self._purchases
+        chunk["person"].append(person)
+        chunk["day"].append(day)
+        chunk["product"].append(product)
+        chunk["amount"].append(amount)
+        chunk["cost_of_goods"].append(cost_of_goods)
+        chunk["fee"].append(np.zeros(person.size))
+
+    def cost(self, day: float, kind: CostKind, amount: float, *, source: int = -1, lure: int = -1,
+             carrier: int = -1) -> None:
+        """Record one cost entry (skipped when the amount is zero)."""
+        if amount == 0:
+            return
+        for key, value in (("day", day), ("kind", int(kind)), ("amount", amount), ("source", source),
+                           ("lure", lure), ("carrier", carrier), ("person", -1)):
+            self._costs[key].append(np.array([value]))
+
+    def snapshot(self, day: float, stage_counts: np.ndarray) -> None:
+        """Members per lifecycle stage at a review."""
+        self.snapshot_days.append(day)
+        self.snapshot_stages.append(stage_counts)
+
+    def ledger(self, population: Population, accounts: np.ndarray) -> Ledger:
+        """Assemble the ledger at the end of the horizon."""
+        compiled = self.compiled
+        horizon = compiled.scenario.horizon
+        p = population
+        people = People(
+            source=p.source.copy(),
+            lure=p.lure.copy(),
+            carrier=p.carrier.copy(),
+            visit_day=p.visit_day.copy(),
+            join_day=p.join_day.copy(),
+            leave_day=p.leave_day.copy(),
+            activation_day=p.activation_day.copy(),
+            deal_seeker=p.deal_seeker.copy(),
+            first_purchase_day=p.first_purchase_day.copy(),
+            stage_end=p.stage.copy(),
+        )
+        start = p.member_start[:, : p.size]
+        carrier_idx, person_idx = np.nonzero(~np.isnan(start))
+        memberships = Memberships(
+            person=person_idx.astype(np.int64),
+            carrier=carrier_idx.astype(np.int16),
+            join_day=start[carrier_idx, person_idx],
+            exit_day=p.member_exit[carrier_idx, person_idx],
+        )
+        pc = self._purchases
+        purchases = Purchases(
+            person=_concat(pc["person"], np.int64),
+            day=_concat(pc["day"], np.float64),
+            product=_concat(pc["product"], np.int16),
+            amount=_concat(pc["amount"], np.float64),
+            cost_of_goods=_concat(pc["cost_of_goods"], np.float64),
+            fee=_concat(pc["fee"], np.float64),
+        )
+        cc = self._costs
+        costs = Costs(
+            day=_concat(cc["day"], np.float64),
+            kind=_concat(cc["kind"], np.int8),
+            amount=_concat(cc["amount"], np.float64),
+            source=_concat(cc["source"], np.int16),
+            lure=_concat(cc["lure"], np.int16),
+            carrier=_concat(cc["carrier"], np.int16),
+            person=_concat(cc["person"], np.int64),
+        )
+        source_lure = np.array([s.lure for s in compiled.sources], dtype=np.int16)
+        source_carrier = np.array([s.carrier for s in compiled.sources], dtype=np.int16)
+        stages = (np.vstack(self.snapshot_stages) if self.snapshot_stages
+                  else np.zeros((0, 5), dtype=np.int64))
+        return Ledger(
+            horizon_days=horizon.horizon_days,
+            acquisition_days=horizon.acquisition_days,
+            clv_horizon_days=horizon.clv_horizon_days,
+            discount_rate=horizon.discount_rate,
+            source_ids=compiled.source_ids,
+            lure_ids=compiled.lure_ids,
+            carrier_ids=compiled.carrier_ids,
+            product_ids=compiled.product_ids,
+            source_lure=source_lure,
+            source_carrier=source_carrier,
+            visitors=self.visitors.copy(),
+            turned_away=self.turned_away.copy(),
+            people=people,
+            purchases=purchases,
+            costs=costs,
+            memberships=memberships,
+            snapshot_days=np.array(self.snapshot_days, dtype=np.float64),
+            snapshot_stages=stages,
+            accounts_end=accounts.copy(),
+        )

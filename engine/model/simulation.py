@@ -1,0 +1,377 @@
+"""The vectorized discrete-event simulation of one replication.
+
+simpy's Environment is the clock and owns every scheduled event. Two kinds of process run on it:
+
+* one arrival process per source: each day's visitors from that source are one event, whose effect (who
+  buys, who joins, who is admitted to a full carrier) is a vectorized operation creating rows;
+* the review process: every ``horizon.step_days`` it draws, exactly and in bulk, what everyone's memoryless
+  clocks did since the last review (carrier exits, purchases, dropouts), then reviews lifecycle stages.
+
+See :mod:`engine.model.clocks` for why the bulk draws have the same law as one event at a time.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+
+from engine.ledger import CostKind, Ledger, Stage
+from engine.model.clocks import TwoBreakMultiplier, keep_first, poisson_events
+from engine.model.compiled import CompiledScenario, SourcePlan, compile_scenario
+from engine.model.population import UNLIMITED_PURCHASES, Population
+from engine.model.recorder import Recorder
+from engine.model.streams import Streams, make_streams, replication_seed
+from engine.scenario.schema import Scenario
+
+
+def simulate(scenario: Scenario | CompiledScenario, seed: int, replication: int = 0) -> Ledger:
+    """Run one replication of ``scenario`` and return its ledger."""
+    compiled = scenario if isinstance(scenario, CompiledScenario) else compile_scenario(scenario)
+    return Simulation(compiled, replication_seed(seed, replication)).run()
+
+
+class Simulation:
+    """State and processes of one replication. Use :func:`simulate` unless you need the pieces."""
+
+    def __init__(self, compiled: CompiledScenario, seed: np.random.SeedSequence) -> None:
+        self.compiled = compiled
+        self.scenario = compiled.scenario
+        self.streams: Streams = make_streams(seed, len(compiled.sources))
+        self.env = simpy.Environment()
+        self.population = Population(compiled.n_carriers, capacity=self._expected_people())
+        self.recorder = Recorder(compiled)
+        self.accounts = compiled.carrier_accounts.copy()
+        self.members_on = np.zeros(compiled.n_carriers, dtype=np.int64)
+        self._fixed_carry = [0.0] * len(compiled.sources)
+        behaviour = self.scenario.behaviour
+        self._membership_multiplier = behaviour.membership_rate_multiplier
+        self._deal_rate = behaviour.deal_seeker_rate_multiplier
+        self._deal_exit = behaviour.deal_seeker_exit_multiplier
+        self._source_wait_multiplier = np.array([s.waiting_exit_multiplier for s in compiled.sources])
+        self._prices = [product.price for product in self.scenario.products]
+        self._unit_cost = np.array([product.unit_cost for product in self.scenario.products])
+        self._unit_cost_share = np.array([product.unit_cost_share for product in self.scenario.products])
+
+    def _expected_people(self) -> int:
+        days = self.scenario.horizon.acquisition_days
+        total = 0.0
+        for plan in self.compiled.sources:
+            share = plan.precision * max(plan.first_purchase_probability, plan.join_probability)
+            total += plan.visitors_per_day * days * min(1.0, share * 1.2)
+        return int(min(total, 5e7)) + 1024
+
+    # ------------------------------------------------------------------ processes
+    def run(self) -> Ledger:
+        """Run the horizon and return the ledger."""
+        for plan in self.compiled.sources:
+            self.env.process(self._arrivals(plan))
+        self.env.process(self._reviews())
+        self.env.run(until=self.scenario.horizon.horizon_days)
+        return self.recorder.ledger(self.population, self.accounts)
+
+    def _arrivals(self, plan: SourcePlan):  # type: ignore[no-untyped-def]
+        """One event per day of the acquisition window: that day's visitors from one source."""
+        if plan.fixed_cost:
+            self.recorder.cost(0.0, CostKind.SOURCE_FIXED, plan.fixed_cost, source=plan.index,
+                               lure=plan.lure, carrier=plan.carrier)
+        acquisition_days = self.scenario.horizon.acquisition_days
+        for day in range(math.ceil(acquisition_days)):
+            yield self.env.timeout(day - self.env.now)
+            self._arrive(plan, float(day), min(1.0, acquisition_days - day))
+
+    def _reviews(self):  # type: ignore[no-untyped-def]
+        """Every step: advance everyone's clocks to now, charge carrier accounts, review stages."""
+        horizon = self.scenario.horizon
+        start = 0.0
+        self._review(0.0)
+        while start < horizon.horizon_days:
+            end = min(start + horizon.step_days, horizon.horizon_days)
+            yield self.env.timeout(end - self.env.now)
+            self._advance(start, end)
+            for carrier in np.nonzero(self.accounts * self.compiled.carrier_cost_per_day)[0]:
+                amount = self.accounts[carrier] * self.compiled.carrier_cost_per_day[carrier] * (end - start)
+                self.recorder.cost(end, CostKind.ACCOUNT_RUNNING, float(amount), carrier=int(carrier))
+            self._review(end)
+            start = end
+
+    # ------------------------------------------------------------------ arrivals
+    def _visitor_count(self, plan: SourcePlan, rng: np.random.Generator, duration: float) -> int:
+        expected = plan.visitors_per_day * duration
+        if plan.poisson:
+            return int(rng.poisson(expected))
+        carry = self._fixed_carry[plan.index] + expected
+        count = math.floor(carry + 1e-9)
+        self._fixed_carry[plan.index] = carry - count
+        return count
+
+    def _admit(self, carrier: int, wanted: int, day: float) -> int:
+        """How many of ``wanted`` joiners a carrier takes, opening accounts if the scenario says so."""
+        capacity = self.compiled.carrier_capacity[carrier]
+        free = int(self.accounts[carrier] * capacity - self.members_on[carrier])
+        if wanted > free and self.compiled.carrier_opens[carrier]:
+            needed = math.ceil((wanted - free) / capacity)
+            opened = int(min(needed, self.compiled.carrier_max_accounts[carrier] - self.accounts[carrier]))
+            if opened > 0:
+                self.accounts[carrier] += opened
+                free += opened * int(capacity)
+                self.recorder.cost(day, CostKind.ACCOUNT_OPEN, opened * self.compiled.carrier_open_cost[carrier],
+                                   carrier=carrier)
+        admitted = max(0, min(wanted, free))
+        self.recorder.turned_away[carrier] += wanted - admitted
+        self.members_on[carrier] += admitted
+        return admitted
+
+    def _arrive(self, plan: SourcePlan, day: float, duration: float) -> None:
+        rng = self.streams.arrivals[plan.index]
+        visitors = self._visitor_count(plan, rng, duration)
+        self.recorder.visitors[plan.index] += visitors
+        if plan.spend_per_day:
+            self.recorder.cost(day, CostKind.MEDIA, plan.spend_per_day * duration, source=plan.index,
+                               lure=plan.lure, carrier=plan.carrier)
+        targetable = int(rng.binomial(visitors, plan.precision)) if plan.precision < 1 else visitors
+        if targetable == 0:
+            return
+        buys = rng.random(targetable) < plan.first_purchase_probability
+        offered = np.ones(targetable, dtype=bool) if plan.offer_to_all else buys
+        joins = offered & (rng.random(targetable) < plan.join_probability)
+        wanted = int(joins.sum())
+        if wanted:
+            admitted = self._admit(plan.carrier, wanted, day)
+            if admitted < wanted:
+                joins[np.nonzero(joins)[0][admitted:]] = False
+        keep = buys | joins
+        count = int(keep.sum())
+        if count == 0:
+            return
+        buys, joins = buys[keep], joins[keep]
+        visit = day + rng.random(count) * duration
+        self._create_people(plan, visit, buys, joins)
+
+    def _create_people(self, plan: SourcePlan, visit: np.ndarray, buys: np.ndarray, joins: np.ndarray) -> None:
+        pop = self.population
+        rng = self.streams.traits[plan.index]
+        behaviour = self.scenario.behaviour
+        activation = self.scenario.activation
+        count = visit.size
+        rows = pop.add(count)
+        col = pop.column
+        col("source")[rows] = plan.index
+        col("visit_day")[rows] = visit
+        rate = behaviour.purchase_rate.sample(rng, count)
+        dropout = np.clip(behaviour.dropout.sample(rng, count), 0.0, 1.0)
+        repeats = np.full(count, UNLIMITED_PURCHASES, dtype=np.int64)
+        dies = dropout > 0
+        repeats[dies] = rng.geometric(dropout[dies])
+        col("rate")[rows] = rate
+        col("purchases_left")[rows] = 1 + repeats
+
+        joined = np.nonzero(joins)[0]
+        members = rows.start + joined
+        n_joined = joined.size
+        if n_joined:
+            join_day = visit[joined]
+            col("lure")[members] = plan.lure
+            col("carrier")[members] = plan.carrier
+            col("join_day")[members] = join_day
+            col("leave_day")[members] = np.inf
+            col("stage")[members] = Stage.INTRO
+            col("fulfilment_day")[members] = join_day + plan.fulfilment_delay_days
+            col("deal_seeker")[members] = rng.random(n_joined) < plan.deal_seeker_share
+            activated = rng.random(n_joined) < activation.activation_rate
+            activation_day = np.where(activated, join_day + rng.random(n_joined) * activation.window_days,
+                                      np.inf)
+            col("activation_day")[members] = activation_day
+            pop.member_start[plan.carrier, members] = join_day
+            pop.member_exit[plan.carrier, members] = np.inf
+            pop.exit_budget[plan.carrier, members] = rng.exponential(1.0, n_joined)
+            self.recorder.cost(float(visit.min()), CostKind.LURE, plan.lure_cost * n_joined, source=plan.index,
+                               lure=plan.lure, carrier=plan.carrier)
+            self._second_carrier(plan, rng, members, activated, activation_day)
+
+        bought = np.nonzero(buys)[0]
+        if bought.size:
+            self._record_purchases(rows.start + bought, visit[bought])
+        if behaviour.timing == "regular":
+            self._schedule_regular(np.arange(rows.start, rows.stop))
+
+    def _second_carrier(self, plan: SourcePlan, rng: np.random.Generator, members: np.ndarray,
+                        activated: np.ndarray, activation_day: np.ndarray) -> None:
+        """Guide activated members onto a second carrier too (多点留存)."""
+        second = self.compiled.second_carrier
+        if second < 0 or second == plan.carrier:
+            return
+        moves = activated & (rng.random(members.size) < self.scenario.activation.second_carrier_rate)
+        wanted = int(moves.sum())
+        if wanted == 0:
+            return
+        admitted = self._admit(second, wanted, float(activation_day[moves].min()))
+        chosen = np.nonzero(moves)[0][:admitted]
+        who = members[chosen]
+        self.population.member_start[second, who] = activation_day[chosen]
+        self.population.member_exit[second, who] = np.inf
+        self.population.exit_budget[second, who] = rng.exponential(1.0, who.size)
+
+    # ------------------------------------------------------------------ clocks between reviews
+    def _advance(self, t0: float, t1: float) -> None:
+        changed = self._carrier_exits(t0, t1)
+        self._cancel_late_activations(changed)
+        self._update_leave_day(changed)
+        if self.scenario.behaviour.timing == "poisson":
+            self._poisson_purchases(t0, t1)
+        else:
+            self._regular_purchases(t1)
+
+    def _exit_multiplier(self, who: np.ndarray) -> TwoBreakMultiplier:
+        pop = self.population
+        lifecycle = self.scenario.lifecycle
+        activation = self.scenario.activation
+        base = np.where(pop.deal_seeker[who], self._deal_exit, 1.0)
+        base = base * np.where(pop.stage[who] == Stage.DORMANT, lifecycle.dormant_exit_multiplier, 1.0)
+        wait = self._source_wait_multiplier[pop.source[who]]
+        activation_day = pop.activation_day[who]
+        return TwoBreakMultiplier(base, wait, pop.fulfilment_day[who],
+                                  np.full(who.size, activation.unactivated_exit_multiplier), activation_day)
+
+    def _carrier_exits(self, t0: float, t1: float) -> np.ndarray:
+        """Draw every open membership's exit in [t0, t1]; returns the people who left a carrier."""
+        pop = self.population
+        n = pop.size
+        changed: list[np.ndarray] = []
+        for carrier in range(self.compiled.n_carriers):
+            hazard = self.compiled.carrier_hazard[carrier]
+            if hazard == 0:
+                continue
+            start = pop.member_start[carrier, :n]
+            who = np.nonzero((pop.member_exit[carrier, :n] == np.inf) & (start < t1))[0]
+            if who.size == 0:
+                continue
+            begin = np.maximum(t0, start[who])
+            multiplier = self._exit_multiplier(who)
+            target = pop.exit_budget[carrier, who] / hazard
+            time, used = multiplier.crossing(begin, np.full(who.size, t1), target)
+            pop.exit_budget[carrier, who] -= used * hazard
+            left = np.isfinite(time)
+            gone = who[left]
+            pop.member_exit[carrier, gone] = time[left]
+            self.members_on[carrier] -= gone.size
+            changed.append(gone)
+        return np.unique(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
+
+    def _cancel_late_activations(self, changed: np.ndarray) -> None:
+        """A member who left their first carrier before the activation time is never activated."""
+        second = self.compiled.second_carrier
+        if changed.size == 0:
+            return
+        pop = self.population
+        primary = pop.carrier[changed]
+        primary_exit = pop.member_exit[primary, changed]
+        late = primary_exit < pop.activation_day[changed]
+        who = changed[late]
+        if who.size == 0:
+            return
+        pop.column("activation_day")[who] = np.inf
+        if second >= 0:
+            pending = who[~np.isnan(pop.member_start[second, who])]
+            still_counted = pending[pop.member_exit[second, pending] == np.inf]
+            self.members_on[second] -= still_counted.size
+            pop.member_start[second, pending] = np.nan
+            pop.member_exit[second, pending] = np.nan
+
+    def _update_leave_day(self, changed: np.ndarray) -> None:
+        """People gone from every carrier have left the private domain, at their last exit."""
+        if changed.size == 0:
+            return
+        pop = self.population
+        exits = pop.member_exit[:, changed]
+        still_on = np.any(exits == np.inf, axis=0)
+        gone = changed[~still_on]
+        pop.column("leave_day")[gone] = np.nanmax(pop.member_exit[:, gone], axis=0)
+
+    def _base_rate(self, who: np.ndarray) -> np.ndarray:
+        pop = self.population
+        return pop.rate[who] * np.where(pop.deal_seeker[who], self._deal_rate, 1.0)
+
+    def _poisson_purchases(self, t0: float, t1: float) -> None:
+        pop = self.population
+        rng = self.streams.purchases
+        who = np.nonzero((pop.purchases_left > 0) & (pop.rate > 0) & (pop.visit_day < t1))[0]
+        if who.size == 0:
+            return
+        begin = np.maximum(t0, pop.visit_day[who])
+        end = np.full(who.size, t1)
+        leave = pop.leave_day[who]
+        member_end = np.where(np.isnan(leave), begin, np.clip(leave, begin, end))
+        base = self._base_rate(who)
+        person_m, time_m = poisson_events(rng, who, begin, member_end, base * self._membership_multiplier)
+        person_o, time_o = poisson_events(rng, who, member_end, end, base)
+        person = np.concatenate((person_m, person_o))
+        time = np.concatenate((time_m, time_o))
+        keep = keep_first(person, time, pop.purchases_left)
+        self._record_purchases(person[keep], time[keep])
+
+    def _schedule_regular(self, who: np.ndarray) -> None:
+        """Regular timing: the next purchase comes exactly 1/rate days after the last one (or joining)."""
+        pop = self.population
+        anchor = np.where(np.isnan(pop.last_purchase_day[who]), pop.visit_day[who], pop.last_purchase_day[who])
+        member = ~np.isnan(pop.join_day[who]) & (pop.leave_day[who] > anchor)
+        rate = self._base_rate(who) * np.where(member, self._membership_multiplier, 1.0)
+        with np.errstate(divide="ignore"):
+            gap = np.where(rate > 0, 1.0 / rate, np.inf)
+        pop.column("next_regular_day")[who] = np.where(pop.purchases_left[who] > 0, anchor + gap, np.inf)
+
+    def _regular_purchases(self, t1: float) -> None:
+        pop = self.population
+        while True:
+            who = np.nonzero(pop.next_regular_day < t1)[0]
+            if who.size == 0:
+                return
+            self._record_purchases(who, pop.next_regular_day[who])
+            self._schedule_regular(who)
+
+    def _record_purchases(self, person: np.ndarray, day: np.ndarray) -> None:
+        """Record purchases and update each buyer's counters (a buyer may appear several times)."""
+        if person.size == 0:
+            return
+        pop = self.population
+        rng = self.streams.products
+        n_products = len(self._prices)
+        product = (rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
+                   if n_products > 1 else np.zeros(person.size, dtype=np.int64))
+        amount = np.empty(person.size)
+        for index, price in enumerate(self._prices):
+            chosen = np.nonzero(product == index)[0]
+            if chosen.size:
+                amount[chosen] = price.sample(rng, chosen.size)
+        cost_of_goods = self._unit_cost[product] + self._unit_cost_share[product] * amount
+        self.recorder.purchases(person, day, product.astype(np.int16), amount, cost_of_goods)
+
+        bought, group = np.unique(person, return_inverse=True)
+        n = np.bincount(group)
+        first = np.full(bought.size, np.inf)
+        np.minimum.at(first, group, day)
+        last = np.full(bought.size, -np.inf)
+        np.maximum.at(last, group, day)
+        pop.column("purchases")[bought] += n
+        pop.column("purchases_left")[bought] -= n
+        first_col = pop.column("first_purchase_day")
+        first_col[bought] = np.fmin(first_col[bought], first)
+        last_col = pop.column("last_purchase_day")
+        last_col[bought] = np.fmax(last_col[bought], last)
+
+    # ------------------------------------------------------------------ stage review
+    def _review(self, now: float) -> None:
+        """Classify members by lifecycle stage at ``now`` and record the pool's composition."""
+        pop = self.population
+        lifecycle = self.scenario.lifecycle
+        joined = pop.join_day <= now
+        member = joined & (pop.leave_day > now)
+        last_activity = np.where(pop.purchases > 0, pop.last_purchase_day, pop.join_day)
+        stage = np.where(pop.purchases >= lifecycle.mature_after_purchases, Stage.MATURE,
+                         np.where(pop.purchases > 0, Stage.GROWTH, Stage.INTRO))
+        stage = np.where(now - last_activity >= lifecycle.dormant_after_days, Stage.DORMANT, stage)
+        stage = np.where(member, stage, np.where(joined, Stage.CHURNED, pop.stage))
+        pop.column("stage")[: pop.size] = stage
+        counts = np.bincount(stage[joined].astype(np.int64), minlength=5)[:5]
+        self.recorder.snapshot(now, counts)
