@@ -80,7 +80,9 @@ class LogNormal(_Distribution):
     sd: float = Field(ge=0, le=1e9)
     """Standard deviation of the distribution."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
+    )
 
     def _log_parameters(self) -> tuple[float, float]:
         sigma2 = math.log1p((self.sd / self.mean_value) ** 2)

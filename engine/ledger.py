@@ -28,8 +28,13 @@ class CostKind(IntEnum):
 
 
 ACQUISITION_KINDS = (CostKind.MEDIA, CostKind.SOURCE_FIXED, CostKind.LURE, CostKind.REFERRAL_REWARD)
-OPS_KINDS = (CostKind.ACCOUNT_OPEN, CostKind.ACCOUNT_RUNNING, CostKind.STAFF, CostKind.TOUCH,
-             CostKind.PLATFORM_FEE)
+OPS_KINDS = (
+    CostKind.ACCOUNT_OPEN,
+    CostKind.ACCOUNT_RUNNING,
+    CostKind.STAFF,
+    CostKind.TOUCH,
+    CostKind.PLATFORM_FEE,
+)
 
 
 class Stage(IntEnum):

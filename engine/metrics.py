@@ -33,17 +33,36 @@ METRICS: tuple[MetricInfo, ...] = (
     MetricInfo("acquisition_cost", "获客成本总额", "acquisition cost", "money"),
     MetricInfo("cost_per_member", "单个私域用户成本", "cost per member", "money", "no new members"),
     MetricInfo("cac", "获客成本 CAC", "CAC", "money", "no new customers"),
-    MetricInfo("retention_d30", "30天留存率", "30-day retention", "share", "no member joined 30+ days before the end"),
-    MetricInfo("retention_d90", "90天留存率", "90-day retention", "share", "no member joined 90+ days before the end"),
-    MetricInfo("retention_d180", "180天留存率", "180-day retention", "share",
-               "no member joined 180+ days before the end"),
-    MetricInfo("repurchase_rate", "复购率", "repurchase rate", "share",
-               "no customer's first purchase was 180+ days before the end"),
+    MetricInfo(
+        "retention_d30", "30天留存率", "30-day retention", "share", "no member joined 30+ days before the end"
+    ),
+    MetricInfo(
+        "retention_d90", "90天留存率", "90-day retention", "share", "no member joined 90+ days before the end"
+    ),
+    MetricInfo(
+        "retention_d180",
+        "180天留存率",
+        "180-day retention",
+        "share",
+        "no member joined 180+ days before the end",
+    ),
+    MetricInfo(
+        "repurchase_rate",
+        "复购率",
+        "repurchase rate",
+        "share",
+        "no customer's first purchase was 180+ days before the end",
+    ),
     MetricInfo("clv", "客户终身价值 CLV", "CLV", "money", "no customer observed for the full CLV window"),
     MetricInfo("net_value", "净价值 (CLV−CAC)", "net value (CLV − CAC)", "money", "CLV or CAC undefined"),
     MetricInfo("ltv_cac", "LTV:CAC", "LTV:CAC", "ratio", "CLV or CAC undefined, or CAC is zero"),
-    MetricInfo("payback_days", "回本天数", "payback days", "days",
-               "cohort contribution never reaches CAC within the CLV window (or CAC undefined)"),
+    MetricInfo(
+        "payback_days",
+        "回本天数",
+        "payback days",
+        "days",
+        "cohort contribution never reaches CAC within the CLV window (or CAC undefined)",
+    ),
     MetricInfo("revenue", "收入", "revenue", "money"),
     MetricInfo("gross_margin", "毛利", "gross margin", "money"),
     MetricInfo("ops_cost", "运营成本", "ops cost", "money"),
@@ -203,8 +222,9 @@ def compute_metrics(ledger: Ledger) -> dict[str, Value]:
         profit=gross_margin - acquisition - ops,
         top20_revenue_share=top20_revenue_share(ledger),
         members_end=members_end,
-        dormant_share_end=_ratio(float(np.sum(people.stage_end[members_end_mask] == Stage.DORMANT)),
-                                 members_end),
+        dormant_share_end=_ratio(
+            float(np.sum(people.stage_end[members_end_mask] == Stage.DORMANT)), members_end
+        ),
     )
     return result
 
@@ -250,15 +270,23 @@ def subset(ledger: Ledger, dimension: str, index: int) -> Ledger:
     memberships = replace(memberships, person=renumber[memberships.person])
     visitors = np.zeros_like(ledger.visitors)
     visitors[sources] = ledger.visitors[sources]
-    return replace(ledger, people=new_people, purchases=purchases, costs=costs, memberships=memberships,
-                   visitors=visitors)
+    return replace(
+        ledger,
+        people=new_people,
+        purchases=purchases,
+        costs=costs,
+        memberships=memberships,
+        visitors=visitors,
+    )
 
 
 def compute_breakdown(ledger: Ledger) -> dict[str, dict[str, dict[str, Value]]]:
     """Metrics per source, per lure (people who took it) and per carrier (people who joined through it)."""
     ids = {"source": ledger.source_ids, "lure": ledger.lure_ids, "carrier": ledger.carrier_ids}
     return {
-        dimension: {group_id: compute_metrics(subset(ledger, dimension, i))
-                    for i, group_id in enumerate(ids[dimension])}
+        dimension: {
+            group_id: compute_metrics(subset(ledger, dimension, i))
+            for i, group_id in enumerate(ids[dimension])
+        }
         for dimension in BREAKDOWN_DIMENSIONS
     }

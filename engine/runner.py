@@ -61,8 +61,9 @@ class RunResult:
         }
 
 
-def run_replication(scenario: Scenario, seed: int, index: int,
-                    on_ledger: Callable[[int, Ledger], None] | None = None) -> Replication:
+def run_replication(
+    scenario: Scenario, seed: int, index: int, on_ledger: Callable[[int, Ledger], None] | None = None
+) -> Replication:
     """Simulate replication ``index`` and reduce its ledger to metrics."""
     ledger = simulate(compile_scenario(scenario), seed, index)
     if on_ledger is not None:

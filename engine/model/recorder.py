@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.ledger import Costs, CostKind, Ledger, Memberships, People, Purchases
+from engine.ledger import CostKind, Costs, Ledger, Memberships, People, Purchases
 from engine.model.compiled import CompiledScenario
 from engine.model.population import Population
 
@@ -29,8 +29,14 @@ class Recorder:
         self.snapshot_days: list[float] = []
         self.snapshot_stages: list[np.ndarray] = []
 
-    def purchases(self, person: np.ndarray, day: np.ndarray, product: np.ndarray, amount: np.ndarray,
-                  cost_of_goods: np.ndarray) -> None:
+    def purchases(
+        self,
+        person: np.ndarray,
+        day: np.ndarray,
+        product: np.ndarray,
+        amount: np.ndarray,
+        cost_of_goods: np.ndarray,
+    ) -> None:
         """Record purchases (no venue fees in the core model: the fee column is zero)."""
         chunk = self._purchases
         chunk["person"].append(person)
@@ -40,13 +46,28 @@ class Recorder:
         chunk["cost_of_goods"].append(cost_of_goods)
         chunk["fee"].append(np.zeros(person.size))
 
-    def cost(self, day: float, kind: CostKind, amount: float, *, source: int = -1, lure: int = -1,
-             carrier: int = -1) -> None:
+    def cost(
+        self,
+        day: float,
+        kind: CostKind,
+        amount: float,
+        *,
+        source: int = -1,
+        lure: int = -1,
+        carrier: int = -1,
+    ) -> None:
         """Record one cost entry (skipped when the amount is zero)."""
         if amount == 0:
             return
-        for key, value in (("day", day), ("kind", int(kind)), ("amount", amount), ("source", source),
-                           ("lure", lure), ("carrier", carrier), ("person", -1)):
+        for key, value in (
+            ("day", day),
+            ("kind", int(kind)),
+            ("amount", amount),
+            ("source", source),
+            ("lure", lure),
+            ("carrier", carrier),
+            ("person", -1),
+        ):
             self._costs[key].append(np.array([value]))
 
     def snapshot(self, day: float, stage_counts: np.ndarray) -> None:
@@ -100,8 +121,7 @@ class Recorder:
         )
         source_lure = np.array([s.lure for s in compiled.sources], dtype=np.int16)
         source_carrier = np.array([s.carrier for s in compiled.sources], dtype=np.int16)
-        stages = (np.vstack(self.snapshot_stages) if self.snapshot_stages
-                  else np.zeros((0, 5), dtype=np.int64))
+        stages = np.vstack(self.snapshot_stages) if self.snapshot_stages else np.zeros((0, 5), dtype=np.int64)
         return Ledger(
             horizon_days=horizon.horizon_days,
             acquisition_days=horizon.acquisition_days,

@@ -74,8 +74,14 @@ class Simulation:
     def _arrivals(self, plan: SourcePlan):  # type: ignore[no-untyped-def]
         """One event per day of the acquisition window: that day's visitors from one source."""
         if plan.fixed_cost:
-            self.recorder.cost(0.0, CostKind.SOURCE_FIXED, plan.fixed_cost, source=plan.index,
-                               lure=plan.lure, carrier=plan.carrier)
+            self.recorder.cost(
+                0.0,
+                CostKind.SOURCE_FIXED,
+                plan.fixed_cost,
+                source=plan.index,
+                lure=plan.lure,
+                carrier=plan.carrier,
+            )
         acquisition_days = self.scenario.horizon.acquisition_days
         for day in range(math.ceil(acquisition_days)):
             yield self.env.timeout(day - self.env.now)
@@ -116,8 +122,12 @@ class Simulation:
             if opened > 0:
                 self.accounts[carrier] += opened
                 free += opened * int(capacity)
-                self.recorder.cost(day, CostKind.ACCOUNT_OPEN, opened * self.compiled.carrier_open_cost[carrier],
-                                   carrier=carrier)
+                self.recorder.cost(
+                    day,
+                    CostKind.ACCOUNT_OPEN,
+                    opened * self.compiled.carrier_open_cost[carrier],
+                    carrier=carrier,
+                )
         admitted = max(0, min(wanted, free))
         self.recorder.turned_away[carrier] += wanted - admitted
         self.members_on[carrier] += admitted
@@ -128,8 +138,14 @@ class Simulation:
         visitors = self._visitor_count(plan, rng, duration)
         self.recorder.visitors[plan.index] += visitors
         if plan.spend_per_day:
-            self.recorder.cost(day, CostKind.MEDIA, plan.spend_per_day * duration, source=plan.index,
-                               lure=plan.lure, carrier=plan.carrier)
+            self.recorder.cost(
+                day,
+                CostKind.MEDIA,
+                plan.spend_per_day * duration,
+                source=plan.index,
+                lure=plan.lure,
+                carrier=plan.carrier,
+            )
         targetable = int(rng.binomial(visitors, plan.precision)) if plan.precision < 1 else visitors
         if targetable == 0:
             return
@@ -149,7 +165,9 @@ class Simulation:
         visit = day + rng.random(count) * duration
         self._create_people(plan, visit, buys, joins)
 
-    def _create_people(self, plan: SourcePlan, visit: np.ndarray, buys: np.ndarray, joins: np.ndarray) -> None:
+    def _create_people(
+        self, plan: SourcePlan, visit: np.ndarray, buys: np.ndarray, joins: np.ndarray
+    ) -> None:
         pop = self.population
         rng = self.streams.traits[plan.index]
         behaviour = self.scenario.behaviour
@@ -180,14 +198,21 @@ class Simulation:
             col("fulfilment_day")[members] = join_day + plan.fulfilment_delay_days
             col("deal_seeker")[members] = rng.random(n_joined) < plan.deal_seeker_share
             activated = rng.random(n_joined) < activation.activation_rate
-            activation_day = np.where(activated, join_day + rng.random(n_joined) * activation.window_days,
-                                      np.inf)
+            activation_day = np.where(
+                activated, join_day + rng.random(n_joined) * activation.window_days, np.inf
+            )
             col("activation_day")[members] = activation_day
             pop.member_start[plan.carrier, members] = join_day
             pop.member_exit[plan.carrier, members] = np.inf
             pop.exit_budget[plan.carrier, members] = rng.exponential(1.0, n_joined)
-            self.recorder.cost(float(visit.min()), CostKind.LURE, plan.lure_cost * n_joined, source=plan.index,
-                               lure=plan.lure, carrier=plan.carrier)
+            self.recorder.cost(
+                float(visit.min()),
+                CostKind.LURE,
+                plan.lure_cost * n_joined,
+                source=plan.index,
+                lure=plan.lure,
+                carrier=plan.carrier,
+            )
             self._second_carrier(plan, rng, members, activated, activation_day)
 
         bought = np.nonzero(buys)[0]
@@ -196,8 +221,14 @@ class Simulation:
         if behaviour.timing == "regular":
             self._schedule_regular(np.arange(rows.start, rows.stop))
 
-    def _second_carrier(self, plan: SourcePlan, rng: np.random.Generator, members: np.ndarray,
-                        activated: np.ndarray, activation_day: np.ndarray) -> None:
+    def _second_carrier(
+        self,
+        plan: SourcePlan,
+        rng: np.random.Generator,
+        members: np.ndarray,
+        activated: np.ndarray,
+        activation_day: np.ndarray,
+    ) -> None:
         """Guide activated members onto a second carrier too (多点留存)."""
         second = self.compiled.second_carrier
         if second < 0 or second == plan.carrier:
@@ -231,8 +262,13 @@ class Simulation:
         base = base * np.where(pop.stage[who] == Stage.DORMANT, lifecycle.dormant_exit_multiplier, 1.0)
         wait = self._source_wait_multiplier[pop.source[who]]
         activation_day = pop.activation_day[who]
-        return TwoBreakMultiplier(base, wait, pop.fulfilment_day[who],
-                                  np.full(who.size, activation.unactivated_exit_multiplier), activation_day)
+        return TwoBreakMultiplier(
+            base,
+            wait,
+            pop.fulfilment_day[who],
+            np.full(who.size, activation.unactivated_exit_multiplier),
+            activation_day,
+        )
 
     def _carrier_exits(self, t0: float, t1: float) -> np.ndarray:
         """Draw every open membership's exit in [t0, t1]; returns the people who left a carrier."""
@@ -314,7 +350,9 @@ class Simulation:
     def _schedule_regular(self, who: np.ndarray) -> None:
         """Regular timing: the next purchase comes exactly 1/rate days after the last one (or joining)."""
         pop = self.population
-        anchor = np.where(np.isnan(pop.last_purchase_day[who]), pop.visit_day[who], pop.last_purchase_day[who])
+        anchor = np.where(
+            np.isnan(pop.last_purchase_day[who]), pop.visit_day[who], pop.last_purchase_day[who]
+        )
         member = ~np.isnan(pop.join_day[who]) & (pop.leave_day[who] > anchor)
         rate = self._base_rate(who) * np.where(member, self._membership_multiplier, 1.0)
         with np.errstate(divide="ignore"):
@@ -337,8 +375,11 @@ class Simulation:
         pop = self.population
         rng = self.streams.products
         n_products = len(self._prices)
-        product = (rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
-                   if n_products > 1 else np.zeros(person.size, dtype=np.int64))
+        product = (
+            rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
+            if n_products > 1
+            else np.zeros(person.size, dtype=np.int64)
+        )
         amount = np.empty(person.size)
         for index, price in enumerate(self._prices):
             chosen = np.nonzero(product == index)[0]
@@ -368,8 +409,11 @@ class Simulation:
         joined = pop.join_day <= now
         member = joined & (pop.leave_day > now)
         last_activity = np.where(pop.purchases > 0, pop.last_purchase_day, pop.join_day)
-        stage = np.where(pop.purchases >= lifecycle.mature_after_purchases, Stage.MATURE,
-                         np.where(pop.purchases > 0, Stage.GROWTH, Stage.INTRO))
+        stage = np.where(
+            pop.purchases >= lifecycle.mature_after_purchases,
+            Stage.MATURE,
+            np.where(pop.purchases > 0, Stage.GROWTH, Stage.INTRO),
+        )
         stage = np.where(now - last_activity >= lifecycle.dormant_after_days, Stage.DORMANT, stage)
         stage = np.where(member, stage, np.where(joined, Stage.CHURNED, pop.stage))
         pop.column("stage")[: pop.size] = stage

@@ -46,7 +46,7 @@ class Named(Frozen):
     """An item of a list that other sections refer to by ``id``; variants merge such lists by ``id``."""
 
     id: Identifier = Field(pattern=ID_PATTERN)
-    """Identifier: lower case letters, digits and underscores, starting with a letter."""
+    """Lower-case letters, digits and underscores, starting with a letter; other sections refer to it."""
     label: Label = Label()
     """Display names in Chinese and English (defaults to the id)."""
 
@@ -63,7 +63,7 @@ class Meta(Frozen):
 
 
 class Horizon(Frozen):
-    """Time frame. Sources run during the acquisition window; the horizon leaves room for a full CLV window."""
+    """Time frame: sources run during the acquisition window; the horizon leaves room for a CLV window."""
 
     acquisition_days: float = Field(default=365, gt=0, le=MAX_DAYS)
     """Days during which sources bring visitors (the acquisition window)."""
@@ -125,9 +125,9 @@ class Source(Named):
     first_purchase_probability: float = Field(default=0.0, ge=0, le=1)
     """Share of targetable visitors who buy on the visit itself (store, e-commerce order)."""
     join_offered_to: Literal["all", "buyers"] = "all"
-    """Who is shown the lure: every targetable visitor, or only those who bought (store QR, package insert)."""
+    """Who is shown the lure: every targetable visitor, or only buyers (store QR, package insert)."""
     take_rate: float = Field(default=0.0, ge=0, le=1)
-    """Share of those shown the offer who would start the path without a lure (before the lure's multiplier)."""
+    """Share of those shown the offer who start the path, before the lure's multiplier."""
     lure: Identifier | None = None
     """Id of the lure (诱饵) offered, or none."""
     path: Identifier | None = None
@@ -138,7 +138,8 @@ class Lure(Named):
     """Why a visitor joins (诱饵): it raises the take rate, costs money per taker and shapes who comes."""
 
     kind: Literal["reward", "service", "relationship"] = "reward"
-    """奖励型 reward (coupon, red packet, gift), 服务型 service (consultation), 关系型 relationship (community)."""
+    """奖励型 reward (coupon, red packet, gift), 服务型 service (consultation),
+    关系型 relationship (community)."""
     take_rate_multiplier: float = Field(default=1.0, ge=0, le=100)
     """Multiplies the source's take rate (the product is capped at 1)."""
     cost_per_taker: float = Field(default=0, ge=0, le=MAX_MONEY)
@@ -211,7 +212,9 @@ class Activation(Frozen):
 
 
 class Lifecycle(Frozen):
-    """Lifecycle stages of members: 引入期 intro → 成长期 growth → 成熟期 mature → 休眠期 dormant → 流失期 churned.
+    """Lifecycle stages of members.
+
+    引入期 intro → 成长期 growth → 成熟期 mature → 休眠期 dormant → 流失期 churned.
 
     A member with no purchase is in intro; with at least one in growth; with at least
     ``mature_after_purchases`` in mature. A member with no purchase (or, before any, no joining) in the last
@@ -312,6 +315,7 @@ __all__ = [
     "LogNormal",
     "Lure",
     "Meta",
+    "Named",
     "Path",
     "PathStep",
     "Product",

@@ -1,0 +1,143 @@
+"""Writing a run's results: the JSON contract, the output folder, the transaction log. Writes are atomic."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.errors import OutputError
+from engine.ledger import Ledger
+from engine.metrics import METRIC_NAMES
+from engine.runner import RunResult
+
+TRANSACTION_SCHEMA = pa.schema(
+    [
+        ("replication", pa.int32()),
+        ("customer_id", pa.int64()),
+        ("day", pa.float64()),
+        ("amount", pa.float64()),
+        ("product", pa.string()),
+        ("source", pa.string()),
+        ("carrier", pa.string()),
+    ]
+)
+
+
+def run_summary(name: str, result: RunResult) -> dict[str, Any]:
+    """The JSON object of ``siyu run --format json`` and ``summary.json``."""
+    breakdown = {
+        dimension: {
+            group: {metric: summary.as_json() for metric, summary in metrics.items()}
+            for group, metrics in groups.items()
+        }
+        for dimension, groups in result.breakdown_summary().items()
+    }
+    return {
+        "scenario": name,
+        "reps": result.reps,
+        "seed": result.seed,
+        "metrics": {metric: summary.as_json() for metric, summary in result.summary().items()},
+        "breakdown": breakdown,
+    }
+
+
+def dumps_json(data: Any) -> str:
+    """JSON with no NaN or Infinity (a non-finite number is a bug upstream: fail loudly)."""
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def prepare_output_dir(path: Path, force: bool) -> Path:
+    """Create ``path``; refuse an existing non-empty folder unless ``force``."""
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: exists and is not a folder; choose another --out")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise OutputError(
+            f"{path}: folder exists and is not empty; use --force to overwrite its results, "
+            "or choose another --out"
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"{path}: cannot create the output folder ({error.strerror})") from error
+    return path
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target`` in one rename."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    """Write UTF-8 text to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def replications_csv(result: RunResult) -> str:
+    """One row per replication, one column per metric (empty cell: undefined)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["replication", *METRIC_NAMES])
+    for replication in result.replications:
+        row = [replication.metrics[name] for name in METRIC_NAMES]
+        writer.writerow([replication.index, *("" if v is None else repr(v) for v in row)])
+    return buffer.getvalue()
+
+
+class TransactionLog:
+    """Streams each replication's purchases to ``transactions.parquet`` as its own row group."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._writer = pq.ParquetWriter(self._tmp, TRANSACTION_SCHEMA)
+
+    def add(self, replication: int, ledger: Ledger) -> None:
+        """Append one replication's purchases (customer_id is the person's row in that replication)."""
+        purchases, people = ledger.purchases, ledger.people
+        products = np.array(ledger.product_ids, dtype=object)
+        sources = np.array(ledger.source_ids, dtype=object)
+        carriers = np.array((*ledger.carrier_ids, ""), dtype=object)  # index -1 → ""
+        table = pa.table(
+            {
+                "replication": np.full(len(purchases), replication, dtype=np.int32),
+                "customer_id": purchases.person,
+                "day": purchases.day,
+                "amount": purchases.amount,
+                "product": products[purchases.product],
+                "source": sources[people.source[purchases.person]],
+                "carrier": carriers[people.carrier[purchases.person]],
+            },
+            schema=TRANSACTION_SCHEMA,
+        )
+        self._writer.write_table(table)
+
+    def close(self, ok: bool = True) -> None:
+        """Finish the file; when not ``ok`` the partial file is discarded."""
+        self._writer.close()
+        if ok:
+            os.replace(self._tmp, self.target)
+        else:
+            self._tmp.unlink(missing_ok=True)

@@ -1,0 +1,99 @@
+"""Cross-reference checks of a scenario whose shape is already valid.
+
+The schema checks each section on its own; this module checks that the sections fit together: ids are
+unique within each list, and every id a section names (a source's lure and path, a path's carrier, the
+activation's second carrier) is defined. Each problem is returned with its location in the merged data, so
+the loader can point at the YAML line that set the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from engine.scenario.schema import Named, Scenario
+
+Location = tuple[str | int, ...]
+"""A place in the scenario's data: mapping keys and list indices from the top."""
+
+Problem = tuple[Location, str]
+"""A location and a message saying what is wrong there and what would be right."""
+
+ID_SECTIONS = ("sources", "lures", "paths", "carriers", "products")
+"""Top-level lists whose items have an ``id``."""
+
+
+def check_references(scenario: Scenario) -> list[Problem]:
+    """Return every cross-reference problem of ``scenario`` (an empty list when it is consistent).
+
+    Args:
+        scenario: a scenario that passed schema validation.
+
+    Returns:
+        ``(location, message)`` pairs; the location is in the scenario's data, e.g.
+        ``("paths", 0, "carrier")``.
+    """
+    problems: list[Problem] = []
+    for section in ID_SECTIONS:
+        problems.extend(_duplicate_ids(section, getattr(scenario, section)))
+
+    lure_ids = [lure.id for lure in scenario.lures]
+    path_ids = [path.id for path in scenario.paths]
+    carrier_ids = [carrier.id for carrier in scenario.carriers]
+    for index, source in enumerate(scenario.sources):
+        if source.lure is not None and source.lure not in lure_ids:
+            message = _undefined(f"source '{source.id}'", "lure", source.lure, "lures", lure_ids)
+            problems.append((("sources", index, "lure"), message))
+        if source.path is not None and source.path not in path_ids:
+            message = _undefined(f"source '{source.id}'", "path", source.path, "paths", path_ids)
+            problems.append((("sources", index, "path"), message))
+    for index, path in enumerate(scenario.paths):
+        if path.carrier not in carrier_ids:
+            message = _undefined(f"path '{path.id}'", "carrier", path.carrier, "carriers", carrier_ids)
+            problems.append((("paths", index, "carrier"), message))
+
+    activation = scenario.activation
+    if activation.second_carrier is not None and activation.second_carrier not in carrier_ids:
+        message = _undefined(
+            "activation", "second carrier", activation.second_carrier, "carriers", carrier_ids
+        )
+        problems.append((("activation", "second_carrier"), message))
+    if activation.second_carrier is None and activation.second_carrier_rate > 0:
+        choices = ", ".join(carrier_ids) if carrier_ids else "none defined"
+        problems.append(
+            (
+                ("activation", "second_carrier_rate"),
+                f"second_carrier_rate is {activation.second_carrier_rate:g} but no second_carrier is set; "
+                f"set activation.second_carrier (carriers: {choices}) or set the rate to 0",
+            )
+        )
+    return problems
+
+
+def _duplicate_ids(section: str, items: Sequence[Named]) -> list[Problem]:
+    first_index: dict[str, int] = {}
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        if item.id in first_index:
+            problems.append(
+                (
+                    (section, index, "id"),
+                    f"id '{item.id}' is used twice in {section} (items {first_index[item.id]} and {index}, "
+                    f"counting from 0); ids must be unique within {section}",
+                )
+            )
+        else:
+            first_index[item.id] = index
+    return problems
+
+
+def _undefined(owner: str, kind: str, name: str, plural: str, defined: Sequence[str]) -> str:
+    """Message for ``owner`` naming a ``kind`` that does not exist, with the defined ones and a guess."""
+    message = f"{owner} names {kind} '{name}', which is not defined; "
+    if not defined:
+        return message + f"no {plural} are defined (add a '{plural}' section)"
+    message += f"defined {plural}: {', '.join(defined)}"
+    guesses = difflib.get_close_matches(name, defined, n=1)
+    if guesses:
+        message += f" — did you mean '{guesses[0]}'?"
+    return message
