@@ -587,7 +587,7 @@ def test_invalid_items_do_not_also_say_the_list_is_too_short(tmp_path: Path) -> 
     errors = error_lines(path)
     assert len(errors) == 1
     assert (
-        ": sources[Douyin].id: not in the required form (got 'Douyin'); allowed: Identifier: lower case"
+        ": sources[Douyin].id: not in the required form (got 'Douyin'); allowed: Lower-case letters"
         in (errors[0])
     )
 
