@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import json
+import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from engine.errors import ScenarioError, SiyuError
-from engine.scenario import Scenario, load_scenario
+from engine.output import (
+    TransactionLog,
+    dumps_json,
+    prepare_output_dir,
+    replications_csv,
+    run_summary,
+    write_text_atomic,
+)
+from engine.presentation import breakdown_table, metrics_table
+from engine.runner import RunResult
+from engine.runner import run as run_replications
+from engine.scenario import Scenario, load_scenario, resolved_yaml
 
 app = typer.Typer(
     name="siyu",
@@ -45,6 +60,90 @@ def validate(
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors and documentation)."""
     typer.echo(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
+
+
+class OutputFormat(StrEnum):
+    """How ``siyu run`` prints its result."""
+
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    reps: Annotated[int, typer.Option(min=1, max=100_000, help="Replications.")] = 20,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Root seed; same seed, same output.")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Write results to this folder.")] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json (one JSON object).")
+    ] = (OutputFormat.table),
+    force: Annotated[bool, typer.Option(help="Overwrite results in a non-empty --out folder.")] = False,
+    transactions: Annotated[
+        bool, typer.Option(help="With --out: also write transactions.parquet (every purchase).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Run replications of a scenario; print CAC, retention, CLV and the rest with 95% CIs."""
+    loaded = load_scenario(file)
+    if transactions and out is None:
+        raise typer.BadParameter("--transactions needs --out DIR", param_hint="--transactions")
+    out_dir = prepare_output_dir(out, force) if out is not None else None
+    log = TransactionLog(out_dir / "transactions.parquet") if out_dir is not None and transactions else None
+    result = _run_with_progress(loaded.scenario, reps, seed, log, quiet or output_format is OutputFormat.json)
+    summary = run_summary(loaded.scenario.meta.name, result)
+    if out_dir is not None:
+        write_text_atomic(out_dir / "resolved.yaml", resolved_yaml(loaded.scenario))
+        write_text_atomic(out_dir / "summary.json", dumps_json(summary) + "\n")
+        write_text_atomic(out_dir / "replications.csv", replications_csv(result))
+    if output_format is OutputFormat.json:
+        typer.echo(dumps_json(summary))
+    else:
+        _print_tables(loaded.scenario, result)
+        if out_dir is not None:
+            typer.echo(f"results written to {out_dir}")
+
+
+def _run_with_progress(
+    scenario: Scenario, reps: int, seed: int, log: TransactionLog | None, quiet: bool
+) -> RunResult:
+    on_ledger = log.add if log is not None else None
+    show = not quiet and sys.stderr.isatty()
+    progress = Progress(
+        TextColumn("replications"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not show,
+        transient=True,
+    )
+    ok = False
+    try:
+        with progress:
+            task = progress.add_task("run", total=reps)
+            result = run_replications(
+                scenario,
+                reps,
+                seed,
+                on_ledger=on_ledger,
+                progress=lambda done, _total: progress.update(task, completed=done),
+            )
+        ok = True
+    finally:
+        if log is not None:
+            log.close(ok)
+    return result
+
+
+def _print_tables(scenario: Scenario, result: RunResult) -> None:
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    currency = scenario.meta.currency
+    title = f"{scenario.meta.name} — {result.reps} replications, seed {result.seed}, 95% CI"
+    console.print(metrics_table(title, result.summary(), currency))
+    for dimension, groups in result.breakdown_summary().items():
+        if groups:
+            console.print(breakdown_table(dimension, groups, currency))
 
 
 def main() -> None:

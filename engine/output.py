@@ -34,6 +34,18 @@ TRANSACTION_SCHEMA = pa.schema(
 )
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Give a finished temporary file ordinary permissions and rename it onto ``target``."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, target)
+
+
 def run_summary(name: str, result: RunResult) -> dict[str, Any]:
     """The JSON object of ``siyu run --format json`` and ``summary.json``."""
     breakdown = {
@@ -81,7 +93,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, target)
+        _publish(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
@@ -138,6 +150,6 @@ class TransactionLog:
         """Finish the file; when not ``ok`` the partial file is discarded."""
         self._writer.close()
         if ok:
-            os.replace(self._tmp, self.target)
+            _publish(self._tmp, self.target)
         else:
             self._tmp.unlink(missing_ok=True)

@@ -4,31 +4,34 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from engine.metrics import METRICS, MetricInfo
+from engine.metrics import METRIC_INFO, METRICS, MetricInfo
 from engine.stats import Summary
 
 
-def format_value(value: float | None, info: MetricInfo, currency: str) -> str:
-    """A number as a reader expects it: shares in %, money with the currency, counts as integers."""
+def format_value(value: float | None, info: MetricInfo) -> str:
+    """A number as a reader expects it: shares in %, money and counts with thousands separators."""
     if value is None:
         return "—"
     if info.unit == "share":
         return f"{100 * value:.1f}%"
     if info.unit == "money":
-        return f"{value:,.2f} {currency}" if abs(value) < 1e4 else f"{value:,.0f} {currency}"
+        return f"{value:,.2f}" if abs(value) < 1e5 else f"{value:,.0f}"
     if info.unit == "count":
-        return f"{value:,.1f}" if value != round(value) else f"{value:,.0f}"
+        return f"{value:,.0f}" if value == round(value) or abs(value) >= 1e4 else f"{value:,.1f}"
     if info.unit == "days":
         return f"{value:,.1f}"
-    return f"{value:,.3f}"
+    return f"{value:,.2f}"
 
 
-def _ci(summary: Summary, info: MetricInfo, currency: str) -> str:
+def _label(info: MetricInfo, currency: str) -> str:
+    unit = f" ({currency})" if info.unit == "money" else ""
+    return f"{info.zh} {info.name}{unit}"
+
+
+def _ci(summary: Summary, info: MetricInfo) -> str:
     if summary.ci_low is None or summary.ci_high is None:
         return "—"
-    low = format_value(summary.ci_low, info, currency)
-    high = format_value(summary.ci_high, info, currency)
-    return f"{low} … {high}"
+    return f"{format_value(summary.ci_low, info)} – {format_value(summary.ci_high, info)}"
 
 
 def _note(summary: Summary, info: MetricInfo) -> str:
@@ -47,46 +50,44 @@ def _note(summary: Summary, info: MetricInfo) -> str:
 def metrics_table(title: str, summaries: dict[str, Summary], currency: str) -> Table:
     """Mean and 95% CI of every metric, with the reason when a value is missing."""
     table = Table(title=title, title_justify="left")
-    table.add_column("指标", no_wrap=True)
-    table.add_column("metric", no_wrap=True)
-    table.add_column("mean 均值", justify="right")
-    table.add_column("95% CI 置信区间", justify="right")
-    table.add_column("note 说明")
+    table.add_column("指标 metric", no_wrap=True)
+    table.add_column("均值 mean", justify="right", no_wrap=True)
+    table.add_column("95% 置信区间 CI", justify="right", no_wrap=True)
+    table.add_column("说明 note")
     for info in METRICS:
         summary = summaries[info.name]
         table.add_row(
-            info.zh,
-            info.name,
-            format_value(summary.mean, info, currency),
-            _ci(summary, info, currency),
-            _note(summary, info),
+            _label(info, currency), format_value(summary.mean, info), _ci(summary, info), _note(summary, info)
         )
     return table
 
 
-BREAKDOWN_COLUMNS = (
+BREAKDOWN_ROWS = (
     "visitors",
     "new_members",
     "new_customers",
+    "acquisition_cost",
     "cac",
     "retention_d90",
+    "repurchase_rate",
     "clv",
     "net_value",
     "members_end",
 )
-DIMENSION_LABELS = {"source": "来源 source", "lure": "诱饵 lure", "carrier": "承接平台 carrier"}
+DIMENSION_LABELS = {
+    "source": "来源 source",
+    "lure": "诱饵 lure (people who took it)",
+    "carrier": "承接平台 carrier (people who joined through it)",
+}
 
 
 def breakdown_table(dimension: str, groups: dict[str, dict[str, Summary]], currency: str) -> Table:
-    """Key metrics (means) per source, lure or carrier."""
-    by_name = {info.name: info for info in METRICS}
+    """Key metrics (means over replications), one column per source, lure or carrier."""
     table = Table(title=f"by {DIMENSION_LABELS[dimension]}", title_justify="left")
-    table.add_column(dimension)
-    for name in BREAKDOWN_COLUMNS:
-        table.add_column(f"{by_name[name].zh}\n{name}", justify="right")
-    for group, summaries in groups.items():
-        table.add_row(
-            group,
-            *(format_value(summaries[name].mean, by_name[name], currency) for name in BREAKDOWN_COLUMNS),
-        )
+    table.add_column("指标 metric", no_wrap=True)
+    for group in groups:
+        table.add_column(group, justify="right", no_wrap=True)
+    for name in BREAKDOWN_ROWS:
+        info = METRIC_INFO[name]
+        table.add_row(_label(info, currency), *(format_value(groups[g][name].mean, info) for g in groups))
     return table
