@@ -265,7 +265,10 @@ def subset(ledger: Ledger, dimension: str, index: int) -> Ledger:
     purchases = replace(purchases, person=renumber[purchases.person])
     cost_mask = getattr(ledger.costs, dimension) == index
     costs = take(ledger.costs, cost_mask)
-    costs = replace(costs, person=np.where(costs.person >= 0, renumber[np.maximum(costs.person, 0)], -1))
+    served = costs.person >= 0
+    person = np.full(len(costs), -1, dtype=np.int64)
+    person[served] = renumber[costs.person[served]]
+    costs = replace(costs, person=person)
     memberships = take(ledger.memberships, person_mask[ledger.memberships.person])
     memberships = replace(memberships, person=renumber[memberships.person])
     visitors = np.zeros_like(ledger.visitors)

@@ -86,6 +86,13 @@ def poisson_events(
     """
     length = np.maximum(0.0, end - start)
     counts = rng.poisson(rate * length)
+    return place_events(rng, who, start, length, counts)
+
+
+def place_events(
+    rng: np.random.Generator, who: Array, start: Array, length: Array, counts: Array
+) -> tuple[Array, Array]:
+    """``counts[i]`` events of ``who[i]`` at independent uniform times on [start[i], start[i] + length[i])."""
     person = np.repeat(who, counts)
     time = np.repeat(start, counts) + rng.random(person.size) * np.repeat(length, counts)
     return person, time

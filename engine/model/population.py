@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 NEVER = np.nan
@@ -19,7 +21,7 @@ PERSON_COLUMNS: dict[str, tuple[type, float | int | bool]] = {
     "activation_day": (np.float64, NEVER),
     "fulfilment_day": (np.float64, -np.inf),
     "deal_seeker": (np.bool_, False),
-    "rate": (np.float64, 0.0),
+    "rate": (np.float64, 0.0),  # purchases per day outside the private domain (deal-seeker factor included)
     "purchases_left": (np.int64, 0),
     "purchases": (np.int64, 0),
     "first_purchase_day": (np.float64, NEVER),
@@ -74,3 +76,26 @@ class Population:
             grown2[:, : self.size] = old[:, : self.size]
             setattr(self, attr, grown2)
         self._capacity = new_capacity
+
+
+class ActiveRows:
+    """Rows still taking part in some process (open memberships, live buyers), kept without full scans.
+
+    Each :meth:`refresh` looks only at the rows kept last time plus the rows added since, and keeps those for
+    which ``still_active`` holds; a row that drops out is never looked at again.
+    """
+
+    def __init__(self) -> None:
+        self.rows = np.zeros(0, dtype=np.int64)
+        self._scanned = 0
+
+    def refresh(
+        self, size: int, still_active: Callable[[np.ndarray], np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(active, dropped)``: the candidates (previous rows and rows ``scanned .. size-1``) for which
+        ``still_active`` holds, and the others."""
+        candidates = np.concatenate((self.rows, np.arange(self._scanned, size, dtype=np.int64)))
+        self._scanned = size
+        active = still_active(candidates)
+        self.rows = candidates[active]
+        return self.rows, candidates[~active]

@@ -20,31 +20,41 @@ class Recorder:
         self.compiled = compiled
         self.visitors = np.zeros(len(compiled.source_ids), dtype=np.int64)
         self.turned_away = np.zeros(compiled.n_carriers, dtype=np.int64)
-        self._purchases: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("person", "day", "product", "amount", "cost_of_goods", "fee")
-        }
+        self._purchases: dict[str, list[np.ndarray]] = {k: [] for k in ("person", "day", "product", "amount")}
         self._costs: dict[str, list[np.ndarray]] = {
             k: [] for k in ("day", "kind", "amount", "source", "lure", "carrier", "person")
         }
         self.snapshot_days: list[float] = []
         self.snapshot_stages: list[np.ndarray] = []
 
-    def purchases(
-        self,
-        person: np.ndarray,
-        day: np.ndarray,
-        product: np.ndarray,
-        amount: np.ndarray,
-        cost_of_goods: np.ndarray,
-    ) -> None:
-        """Record purchases (no venue fees in the core model: the fee column is zero)."""
+    def purchases(self, person: np.ndarray, day: np.ndarray, product: np.ndarray, amount: np.ndarray) -> None:
+        """Record purchases. Cost of goods follows from product and amount and is derived at the end."""
         chunk = self._purchases
         chunk["person"].append(person)
         chunk["day"].append(day)
         chunk["product"].append(product)
         chunk["amount"].append(amount)
-        chunk["cost_of_goods"].append(cost_of_goods)
-        chunk["fee"].append(np.zeros(person.size))
+
+    def _take_purchases(self) -> Purchases:
+        """Concatenate the purchase chunks column by column, freeing each column's chunks as it goes."""
+        columns = {}
+        for name, dtype in (
+            ("person", np.int64),
+            ("day", np.float64),
+            ("product", np.int16),
+            ("amount", np.float64),
+        ):
+            columns[name] = _concat(self._purchases[name], dtype)
+            self._purchases[name].clear()
+        products = self.compiled.scenario.products
+        unit_cost = np.array([p.unit_cost for p in products])
+        unit_cost_share = np.array([p.unit_cost_share for p in products])
+        product, amount = columns["product"], columns["amount"]
+        return Purchases(
+            **columns,
+            cost_of_goods=unit_cost[product] + unit_cost_share[product] * amount,
+            fee=np.zeros(amount.size),  # no venues in the core model; zeros cost no memory until written
+        )
 
     def cost(
         self,
@@ -100,15 +110,7 @@ class Recorder:
             join_day=start[carrier_idx, person_idx],
             exit_day=p.member_exit[carrier_idx, person_idx],
         )
-        pc = self._purchases
-        purchases = Purchases(
-            person=_concat(pc["person"], np.int64),
-            day=_concat(pc["day"], np.float64),
-            product=_concat(pc["product"], np.int16),
-            amount=_concat(pc["amount"], np.float64),
-            cost_of_goods=_concat(pc["cost_of_goods"], np.float64),
-            fee=_concat(pc["fee"], np.float64),
-        )
+        purchases = self._take_purchases()
         cc = self._costs
         costs = Costs(
             day=_concat(cc["day"], np.float64),

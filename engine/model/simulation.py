@@ -18,9 +18,9 @@ import numpy as np
 import simpy
 
 from engine.ledger import CostKind, Ledger, Stage
-from engine.model.clocks import TwoBreakMultiplier, keep_first, poisson_events
+from engine.model.clocks import TwoBreakMultiplier, keep_first, place_events
 from engine.model.compiled import CompiledScenario, SourcePlan, compile_scenario
-from engine.model.population import UNLIMITED_PURCHASES, Population
+from engine.model.population import UNLIMITED_PURCHASES, ActiveRows, Population
 from engine.model.recorder import Recorder
 from engine.model.streams import Streams, make_streams, replication_seed
 from engine.scenario.schema import Scenario
@@ -45,14 +45,16 @@ class Simulation:
         self.accounts = compiled.carrier_accounts.copy()
         self.members_on = np.zeros(compiled.n_carriers, dtype=np.int64)
         self._fixed_carry = [0.0] * len(compiled.sources)
+        self._buyers = ActiveRows()  # people who may still buy
+        self._open = [ActiveRows() for _ in range(compiled.n_carriers)]  # open memberships per carrier
+        self._members = ActiveRows()  # people who joined and had not left at the last review
+        self._churned = 0  # people who have left the private domain
         behaviour = self.scenario.behaviour
         self._membership_multiplier = behaviour.membership_rate_multiplier
         self._deal_rate = behaviour.deal_seeker_rate_multiplier
         self._deal_exit = behaviour.deal_seeker_exit_multiplier
         self._source_wait_multiplier = np.array([s.waiting_exit_multiplier for s in compiled.sources])
         self._prices = [product.price for product in self.scenario.products]
-        self._unit_cost = np.array([product.unit_cost for product in self.scenario.products])
-        self._unit_cost_share = np.array([product.unit_cost_share for product in self.scenario.products])
 
     def _expected_people(self) -> int:
         days = self.scenario.horizon.acquisition_days
@@ -68,7 +70,7 @@ class Simulation:
         for plan in self.compiled.sources:
             self.env.process(self._arrivals(plan))
         self.env.process(self._reviews())
-        self.env.run(until=self.scenario.horizon.horizon_days)
+        self.env.run()  # every process ends by the horizon; `until=` would skip the events due at it
         return self.recorder.ledger(self.population, self.accounts)
 
     def _arrivals(self, plan: SourcePlan):  # type: ignore[no-untyped-def]
@@ -196,7 +198,9 @@ class Simulation:
             col("leave_day")[members] = np.inf
             col("stage")[members] = Stage.INTRO
             col("fulfilment_day")[members] = join_day + plan.fulfilment_delay_days
-            col("deal_seeker")[members] = rng.random(n_joined) < plan.deal_seeker_share
+            deal_seekers = members[rng.random(n_joined) < plan.deal_seeker_share]
+            col("deal_seeker")[deal_seekers] = True
+            col("rate")[deal_seekers] *= self._deal_rate
             activated = rng.random(n_joined) < activation.activation_rate
             activation_day = np.where(
                 activated, join_day + rng.random(n_joined) * activation.window_days, np.inf
@@ -279,8 +283,10 @@ class Simulation:
             hazard = self.compiled.carrier_hazard[carrier]
             if hazard == 0:
                 continue
-            start = pop.member_start[carrier, :n]
-            who = np.nonzero((pop.member_exit[carrier, :n] == np.inf) & (start < t1))[0]
+            start = pop.member_start[carrier]
+            exits = pop.member_exit[carrier]
+            open_rows, _ = self._open[carrier].refresh(n, lambda rows, exits=exits: exits[rows] == np.inf)
+            who = open_rows[start[open_rows] < t1]
             if who.size == 0:
                 continue
             begin = np.maximum(t0, start[who])
@@ -309,7 +315,8 @@ class Simulation:
             return
         pop.column("activation_day")[who] = np.inf
         if second >= 0:
-            pending = who[~np.isnan(pop.member_start[second, who])]
+            secondary = who[pop.carrier[who] != second]  # for the others it is their first carrier
+            pending = secondary[~np.isnan(pop.member_start[second, secondary])]
             still_counted = pending[pop.member_exit[second, pending] == np.inf]
             self.members_on[second] -= still_counted.size
             pop.member_start[second, pending] = np.nan
@@ -325,27 +332,44 @@ class Simulation:
         gone = changed[~still_on]
         pop.column("leave_day")[gone] = np.nanmax(pop.member_exit[:, gone], axis=0)
 
-    def _base_rate(self, who: np.ndarray) -> np.ndarray:
-        pop = self.population
-        return pop.rate[who] * np.where(pop.deal_seeker[who], self._deal_rate, 1.0)
-
     def _poisson_purchases(self, t0: float, t1: float) -> None:
         pop = self.population
         rng = self.streams.purchases
-        who = np.nonzero((pop.purchases_left > 0) & (pop.rate > 0) & (pop.visit_day < t1))[0]
+        left = pop.purchases_left
+        rate = pop.rate
+        buyers, _ = self._buyers.refresh(pop.size, lambda rows: (left[rows] > 0) & (rate[rows] > 0))
+        who = buyers[pop.visit_day[buyers] < t1]
         if who.size == 0:
             return
         begin = np.maximum(t0, pop.visit_day[who])
-        end = np.full(who.size, t1)
         leave = pop.leave_day[who]
-        member_end = np.where(np.isnan(leave), begin, np.clip(leave, begin, end))
-        base = self._base_rate(who)
-        person_m, time_m = poisson_events(rng, who, begin, member_end, base * self._membership_multiplier)
-        person_o, time_o = poisson_events(rng, who, member_end, end, base)
+        member_end = np.where(np.isnan(leave), begin, np.clip(leave, begin, t1))
+        base = pop.rate[who]
+        member_length = member_end - begin
+        in_domain = member_length > 0
+        member_counts = np.zeros(who.size, dtype=np.int64)
+        member_counts[in_domain] = rng.poisson(
+            base[in_domain] * self._membership_multiplier * member_length[in_domain]
+        )
+        other_length = t1 - member_end
+        other_counts = rng.poisson(base * other_length)
+        person_m, time_m = place_events(
+            rng, who[in_domain], begin[in_domain], member_length[in_domain], member_counts[in_domain]
+        )
+        person_o, time_o = place_events(rng, who, member_end, other_length, other_counts)
         person = np.concatenate((person_m, person_o))
         time = np.concatenate((time_m, time_o))
-        keep = keep_first(person, time, pop.purchases_left)
-        self._record_purchases(person[keep], time[keep])
+        over = member_counts + other_counts > left[who]
+        if over.any():
+            # only buyers who drop out in this interval lose events: sort just theirs
+            mark = np.concatenate(
+                (np.repeat(over[in_domain], member_counts[in_domain]), np.repeat(over, other_counts))
+            )
+            candidates = np.nonzero(mark)[0]
+            dropped = candidates[~keep_first(person[candidates], time[candidates], left)]
+            person = np.delete(person, dropped)
+            time = np.delete(time, dropped)
+        self._record_purchases(person, time)
 
     def _schedule_regular(self, who: np.ndarray) -> None:
         """Regular timing: the next purchase comes exactly 1/rate days after the last one (or joining)."""
@@ -354,8 +378,8 @@ class Simulation:
             np.isnan(pop.last_purchase_day[who]), pop.visit_day[who], pop.last_purchase_day[who]
         )
         member = ~np.isnan(pop.join_day[who]) & (pop.leave_day[who] > anchor)
-        rate = self._base_rate(who) * np.where(member, self._membership_multiplier, 1.0)
-        with np.errstate(divide="ignore"):
+        rate = pop.rate[who] * np.where(member, self._membership_multiplier, 1.0)
+        with np.errstate(divide="ignore", over="ignore"):
             gap = np.where(rate > 0, 1.0 / rate, np.inf)
         pop.column("next_regular_day")[who] = np.where(pop.purchases_left[who] > 0, anchor + gap, np.inf)
 
@@ -385,8 +409,7 @@ class Simulation:
             chosen = np.nonzero(product == index)[0]
             if chosen.size:
                 amount[chosen] = price.sample(rng, chosen.size)
-        cost_of_goods = self._unit_cost[product] + self._unit_cost_share[product] * amount
-        self.recorder.purchases(person, day, product.astype(np.int16), amount, cost_of_goods)
+        self.recorder.purchases(person, day, product.astype(np.int16), amount)
 
         bought, group = np.unique(person, return_inverse=True)
         n = np.bincount(group)
@@ -406,16 +429,22 @@ class Simulation:
         """Classify members by lifecycle stage at ``now`` and record the pool's composition."""
         pop = self.population
         lifecycle = self.scenario.lifecycle
-        joined = pop.join_day <= now
-        member = joined & (pop.leave_day > now)
-        last_activity = np.where(pop.purchases > 0, pop.last_purchase_day, pop.join_day)
+        join, leave = pop.join_day, pop.leave_day
+        rows, dropped = self._members.refresh(pop.size, lambda r: ~np.isnan(join[r]) & ~(leave[r] <= now))
+        gone = dropped[~np.isnan(join[dropped])]
+        self._churned += gone.size
+        stage_column = pop.column("stage")
+        stage_column[gone] = Stage.CHURNED
+        members = rows[join[rows] <= now]
+        purchases = pop.purchases[members]
+        last_activity = np.where(purchases > 0, pop.last_purchase_day[members], join[members])
         stage = np.where(
-            pop.purchases >= lifecycle.mature_after_purchases,
+            purchases >= lifecycle.mature_after_purchases,
             Stage.MATURE,
-            np.where(pop.purchases > 0, Stage.GROWTH, Stage.INTRO),
+            np.where(purchases > 0, Stage.GROWTH, Stage.INTRO),
         )
         stage = np.where(now - last_activity >= lifecycle.dormant_after_days, Stage.DORMANT, stage)
-        stage = np.where(member, stage, np.where(joined, Stage.CHURNED, pop.stage))
-        pop.column("stage")[: pop.size] = stage
-        counts = np.bincount(stage[joined].astype(np.int64), minlength=5)[:5]
+        stage_column[members] = stage
+        counts = np.bincount(stage, minlength=5)[:5].astype(np.int64)
+        counts[Stage.CHURNED] = self._churned
         self.recorder.snapshot(now, counts)
