@@ -29,7 +29,8 @@ class Fixed(_Distribution):
     """Always the same value (a degenerate distribution): for worked examples and teaching scenarios."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0, le=1e9)
+    """Distribution tag: fixed."""
+    value: float = Field(strict=True, ge=0, le=1e9)
     """The value every draw takes."""
 
     def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
@@ -43,9 +44,10 @@ class Gamma(_Distribution):
     """Gamma(shape, rate): mean shape/rate. The purchase-rate heterogeneity of BG/NBD (r, α)."""
 
     dist: Literal["gamma"] = "gamma"
-    shape: float = Field(gt=0, le=1e6)
+    """Distribution tag: gamma."""
+    shape: float = Field(strict=True, gt=0, le=1e6)
     """Shape parameter (BG/NBD's r). Small values mean very unequal customers."""
-    rate: float = Field(gt=0, le=1e9)
+    rate: float = Field(strict=True, gt=0, le=1e9)
     """Rate parameter (BG/NBD's α), in the unit of the quantity's inverse (days for purchase rates)."""
 
     def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
@@ -59,9 +61,10 @@ class Beta(_Distribution):
     """Beta(a, b) on [0, 1]: mean a/(a+b). The dropout-probability heterogeneity of BG/NBD."""
 
     dist: Literal["beta"] = "beta"
-    a: float = Field(gt=0, le=1e6)
+    """Distribution tag: beta."""
+    a: float = Field(strict=True, gt=0, le=1e6)
     """First shape parameter."""
-    b: float = Field(gt=0, le=1e6)
+    b: float = Field(strict=True, gt=0, le=1e6)
     """Second shape parameter."""
 
     def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
@@ -75,9 +78,10 @@ class LogNormal(_Distribution):
     """Log-normal stated by its own mean and standard deviation (not those of the logarithm)."""
 
     dist: Literal["lognormal"] = "lognormal"
-    mean_value: float = Field(gt=0, le=1e9, alias="mean")
+    """Distribution tag: lognormal."""
+    mean_value: float = Field(strict=True, gt=0, le=1e9, alias="mean")
     """Mean of the distribution (for a price: the average ticket)."""
-    sd: float = Field(ge=0, le=1e9)
+    sd: float = Field(strict=True, ge=0, le=1e9)
     """Standard deviation of the distribution."""
 
     model_config = ConfigDict(
@@ -100,9 +104,10 @@ class Uniform(_Distribution):
     """Uniform on [low, high]."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float = Field(ge=0, le=1e9)
+    """Distribution tag: uniform."""
+    low: float = Field(strict=True, ge=0, le=1e9)
     """Lower bound."""
-    high: float = Field(ge=0, le=1e9)
+    high: float = Field(strict=True, ge=0, le=1e9)
     """Upper bound (≥ low)."""
 
     @model_validator(mode="after")

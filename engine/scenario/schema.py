@@ -65,16 +65,16 @@ class Meta(Frozen):
 class Horizon(Frozen):
     """Time frame: sources run during the acquisition window; the horizon leaves room for a CLV window."""
 
-    acquisition_days: float = Field(default=365, gt=0, le=MAX_DAYS)
+    acquisition_days: float = Field(strict=True, default=365, gt=0, le=MAX_DAYS)
     """Days during which sources bring visitors (the acquisition window)."""
-    horizon_days: float = Field(default=730, gt=0, le=MAX_DAYS)
+    horizon_days: float = Field(strict=True, default=730, gt=0, le=MAX_DAYS)
     """Total simulated days; must be ≥ acquisition_days + clv_horizon_days so CLV is never right-censored."""
-    clv_horizon_days: float = Field(default=365, gt=0, le=MAX_DAYS)
+    clv_horizon_days: float = Field(strict=True, default=365, gt=0, le=MAX_DAYS)
     """Days after a customer's first purchase over which CLV adds up contribution."""
-    discount_rate: float = Field(default=0.0, ge=0, le=1)
+    discount_rate: float = Field(strict=True, default=0.0, ge=0, le=1)
     """Annual discount rate, applied continuously: a contribution t days after the first purchase is
     multiplied by exp(−discount_rate × t / 365)."""
-    step_days: float = Field(default=7, gt=0, le=90)
+    step_days: float = Field(strict=True, default=7, gt=0, le=90)
     """Days between stage reviews: the interval over which customers' memoryless clocks are drawn in bulk.
     Stage-dependent exit hazards change only at reviews; purchases and exits keep their exact times."""
 
@@ -96,11 +96,11 @@ class Reach(Frozen):
     reach_per_day = organic_per_day + max_paid_per_day × (1 − exp(−spend_per_day / saturation_spend)).
     """
 
-    organic_per_day: float = Field(default=0, ge=0, le=1e8)
+    organic_per_day: float = Field(strict=True, default=0, ge=0, le=1e8)
     """People reached per day without spend (store foot traffic, followers seeing posts)."""
-    max_paid_per_day: float = Field(default=0, ge=0, le=1e9)
+    max_paid_per_day: float = Field(strict=True, default=0, ge=0, le=1e9)
     """Ceiling of paid reach per day however much is spent (audience size)."""
-    saturation_spend: float = Field(default=1000, gt=0, le=MAX_MONEY)
+    saturation_spend: float = Field(strict=True, default=1000, gt=0, le=MAX_MONEY)
     """Spend per day at which paid reach is 1 − 1/e ≈ 63% of its ceiling (diminishing returns)."""
 
 
@@ -109,24 +109,24 @@ class Source(Named):
 
     kind: Literal["social", "ecommerce", "offline", "paid", "referral"] = "paid"
     """社交流量 social, 电商平台 ecommerce, 线下渠道 offline, 商业流量 paid, or 裂变 referral."""
-    spend_per_day: float = Field(default=0, ge=0, le=MAX_MONEY)
+    spend_per_day: float = Field(strict=True, default=0, ge=0, le=MAX_MONEY)
     """Media spend per day during the acquisition window."""
-    fixed_cost: float = Field(default=0, ge=0, le=MAX_MONEY)
+    fixed_cost: float = Field(strict=True, default=0, ge=0, le=MAX_MONEY)
     """One-off cost of using the source (setup, KOL fee), paid on day 0."""
     reach: Reach = Reach()
     """How many people the source reaches per day."""
     arrivals: Literal["poisson", "fixed"] = "poisson"
     """poisson: the day's visitors are a Poisson draw around the expected number; fixed: the expected
     number exactly (rounded, carrying fractions over), for worked examples."""
-    visit_rate: float = Field(default=1.0, ge=0, le=1)
+    visit_rate: float = Field(strict=True, default=1.0, ge=0, le=1)
     """Share of reached people who visit the offer (click, scan, walk in): they are the visitors."""
-    precision: float = Field(default=1.0, ge=0, le=1)
+    precision: float = Field(strict=True, default=1.0, ge=0, le=1)
     """Audience precision: share of visitors who are truly targetable. Others never buy or join."""
-    first_purchase_probability: float = Field(default=0.0, ge=0, le=1)
+    first_purchase_probability: float = Field(strict=True, default=0.0, ge=0, le=1)
     """Share of targetable visitors who buy on the visit itself (store, e-commerce order)."""
     join_offered_to: Literal["all", "buyers"] = "all"
     """Who is shown the lure: every targetable visitor, or only buyers (store QR, package insert)."""
-    take_rate: float = Field(default=0.0, ge=0, le=1)
+    take_rate: float = Field(strict=True, default=0.0, ge=0, le=1)
     """Share of those shown the offer who start the path, before the lure's multiplier."""
     lure: Identifier | None = None
     """Id of the lure (诱饵) offered, or none."""
@@ -140,15 +140,15 @@ class Lure(Named):
     kind: Literal["reward", "service", "relationship"] = "reward"
     """奖励型 reward (coupon, red packet, gift), 服务型 service (consultation),
     关系型 relationship (community)."""
-    take_rate_multiplier: float = Field(default=1.0, ge=0, le=100)
+    take_rate_multiplier: float = Field(strict=True, default=1.0, ge=0, le=100)
     """Multiplies the source's take rate (the product is capped at 1)."""
-    cost_per_taker: float = Field(default=0, ge=0, le=MAX_MONEY)
+    cost_per_taker: float = Field(strict=True, default=0, ge=0, le=MAX_MONEY)
     """Cost of the lure per new member (paid at joining; an acquisition cost)."""
-    fulfilment_delay_days: float = Field(default=0, ge=0, le=365)
+    fulfilment_delay_days: float = Field(strict=True, default=0, ge=0, le=365)
     """Days between joining and receiving the reward."""
-    waiting_exit_multiplier: float = Field(default=1.0, ge=1, le=100)
+    waiting_exit_multiplier: float = Field(strict=True, default=1.0, ge=1, le=100)
     """Exit hazard multiplier while the reward is pending: late rewards raise early churn (seed 001)."""
-    deal_seeker_share: float = Field(default=0.0, ge=0, le=1)
+    deal_seeker_share: float = Field(strict=True, default=0.0, ge=0, le=1)
     """Share of takers who are deal-seekers: they buy less and leave sooner (see behaviour)."""
 
 
@@ -157,7 +157,7 @@ class PathStep(Frozen):
 
     name: str = Field(min_length=1, max_length=60)
     """What the step is (scan, add friend, accept, join group)."""
-    pass_rate: float = Field(gt=0, le=1)
+    pass_rate: float = Field(strict=True, gt=0, le=1)
     """Share of people at this step who complete it."""
 
 
@@ -178,36 +178,36 @@ class Carrier(Named):
     ] = "other"
     """企业微信 wecom, 个人微信号 personal_wechat, 社群 group, 公众号 official_account, 小程序 mini_program,
     APP app, 视频号 channels."""
-    reach_per_message: float = Field(default=1.0, ge=0, le=1)
+    reach_per_message: float = Field(strict=True, default=1.0, ge=0, le=1)
     """Share of members a message on this carrier reaches (a folded official account reaches few)."""
-    monthly_exit_rate: float = Field(default=0.03, ge=0, lt=1)
+    monthly_exit_rate: float = Field(strict=True, default=0.03, ge=0, lt=1)
     """Base share of members who leave the carrier within 30 days (constant hazard −ln(1−rate)/30 per day)."""
-    capacity_per_account: int = Field(default=5000, ge=1, le=100_000_000)
+    capacity_per_account: int = Field(strict=True, default=5000, ge=1, le=100_000_000)
     """Hard platform limit of members per account (personal WeChat 5 000 friends; WeCom group 500)."""
-    accounts: int = Field(default=1, ge=0, le=100_000)
+    accounts: int = Field(strict=True, default=1, ge=0, le=100_000)
     """Accounts (or groups) open at the start."""
     when_full: Literal["turn_away", "open_account"] = "open_account"
     """At capacity: turn new joiners away, or open another account at a cost."""
-    max_accounts: int = Field(default=100_000, ge=1, le=100_000)
+    max_accounts: int = Field(strict=True, default=100_000, ge=1, le=100_000)
     """Accounts that can be opened at most (when_full: open_account)."""
-    account_open_cost: float = Field(default=0, ge=0, le=MAX_MONEY)
+    account_open_cost: float = Field(strict=True, default=0, ge=0, le=MAX_MONEY)
     """One-off cost of opening an extra account."""
-    cost_per_account_month: float = Field(default=0, ge=0, le=MAX_MONEY)
+    cost_per_account_month: float = Field(strict=True, default=0, ge=0, le=MAX_MONEY)
     """Running cost per open account per 30 days (an ops cost)."""
 
 
 class Activation(Frozen):
     """Activation (激活): new members who are not activated within the window stay at elevated churn."""
 
-    window_days: float = Field(default=7, ge=0, le=365)
+    window_days: float = Field(strict=True, default=7, ge=0, le=365)
     """Days after joining within which activation can happen."""
-    activation_rate: float = Field(default=1.0, ge=0, le=1)
+    activation_rate: float = Field(strict=True, default=1.0, ge=0, le=1)
     """Share of new members activated within the window (at a uniform time in it)."""
-    unactivated_exit_multiplier: float = Field(default=1.0, ge=1, le=100)
+    unactivated_exit_multiplier: float = Field(strict=True, default=1.0, ge=1, le=100)
     """Exit hazard multiplier of a member until activated (forever if never activated)."""
     second_carrier: Identifier | None = None
     """Id of a carrier activated members are guided onto as well (多点留存), or none."""
-    second_carrier_rate: float = Field(default=0.0, ge=0, le=1)
+    second_carrier_rate: float = Field(strict=True, default=0.0, ge=0, le=1)
     """Share of activated members who also join the second carrier at activation."""
 
 
@@ -222,11 +222,11 @@ class Lifecycle(Frozen):
     ``horizon.step_days``.
     """
 
-    mature_after_purchases: int = Field(default=3, ge=1, le=1000)
+    mature_after_purchases: int = Field(strict=True, default=3, ge=1, le=1000)
     """Purchases that make a member mature."""
-    dormant_after_days: float = Field(default=60, gt=0, le=MAX_DAYS)
+    dormant_after_days: float = Field(strict=True, default=60, gt=0, le=MAX_DAYS)
     """Days without a purchase after which a member is dormant."""
-    dormant_exit_multiplier: float = Field(default=1.5, ge=1, le=100)
+    dormant_exit_multiplier: float = Field(strict=True, default=1.5, ge=1, le=100)
     """Exit hazard multiplier of dormant members: inactivity moves members toward churned."""
 
 
@@ -245,11 +245,11 @@ class Behaviour(Frozen):
     """Probability of stopping buying after each repeat purchase (beta: BG/NBD's a and b)."""
     timing: Literal["poisson", "regular"] = "poisson"
     """poisson: exponential gaps between purchases; regular: exactly 1/rate days apart (worked examples)."""
-    membership_rate_multiplier: float = Field(default=1.5, ge=0, le=100)
+    membership_rate_multiplier: float = Field(strict=True, default=1.5, ge=0, le=100)
     """Purchase-rate multiplier while a member of the private domain (DOMAIN-FACTS: ×1.2–2.0)."""
-    deal_seeker_rate_multiplier: float = Field(default=0.6, ge=0, le=100)
+    deal_seeker_rate_multiplier: float = Field(strict=True, default=0.6, ge=0, le=100)
     """Purchase-rate multiplier of deal-seekers brought by reward lures."""
-    deal_seeker_exit_multiplier: float = Field(default=2.0, ge=1, le=100)
+    deal_seeker_exit_multiplier: float = Field(strict=True, default=2.0, ge=1, le=100)
     """Exit hazard multiplier of deal-seekers."""
 
     @model_validator(mode="after")
@@ -268,11 +268,11 @@ class Product(Named):
     """The product's role in the range."""
     price: PriceDistribution = LogNormal(mean=100.0, sd=30.0)
     """Amount paid per purchase."""
-    unit_cost: float = Field(default=0.0, ge=0, le=MAX_MONEY)
+    unit_cost: float = Field(strict=True, default=0.0, ge=0, le=MAX_MONEY)
     """Cost of goods per purchase."""
-    unit_cost_share: float = Field(default=0.0, ge=0, le=1)
+    unit_cost_share: float = Field(strict=True, default=0.0, ge=0, le=1)
     """Cost of goods as a share of the amount paid (added to unit_cost)."""
-    weight: float = Field(default=1.0, gt=0, le=1e6)
+    weight: float = Field(strict=True, default=1.0, gt=0, le=1e6)
     """Relative share of purchases that are this product."""
 
 
