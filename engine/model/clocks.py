@@ -5,8 +5,9 @@ known breakpoints, so what happens in the interval can be drawn exactly and for 
 
 * an exit is the time the cumulative hazard crosses the person's unit-exponential budget
   (:func:`piecewise_integral`, :func:`piecewise_crossing`);
-* purchases are Poisson counts per constant-rate piece, placed uniformly within the piece, cut to the
-  first ``k`` where the buyer drops out (:func:`poisson_events`, :func:`keep_first`).
+* purchases are a Poisson count over the interval's total intensity; the first ``k`` of them (``k``: what
+  the buyer has left before dropping out) are placed as uniform order statistics of the intensity and
+  mapped back to time through the piecewise-constant rate (:func:`first_order_statistics`).
 
 These have the same distribution as simulating one event at a time (tests check them against closed forms).
 """
@@ -76,43 +77,21 @@ class TwoBreakMultiplier:
         return time, used
 
 
-def poisson_events(
-    rng: np.random.Generator, who: Array, start: Array, end: Array, rate: Array
-) -> tuple[Array, Array]:
-    """Events of a Poisson process of constant ``rate`` on [start, end) for each ``who``.
+def first_order_statistics(rng: np.random.Generator, counts: Array, allowed: Array) -> tuple[Array, Array]:
+    """The first ``min(counts[i], allowed[i])`` of ``counts[i]`` sorted uniforms on [0, 1), for each i.
 
-    Returns ``(person, time)`` of every event, with the count of each person Poisson(rate × length) and the
-    times uniform on the interval (the conditional law of a Poisson process given its count).
+    Returns ``(group, fraction)``: for every kept draw, its index ``i`` and its value; draws come grouped by
+    ``i`` in increasing order and sorted within each group. Uses exponential spacings — the sorted
+    uniforms of a sample of n are the partial sums of n + 1 unit exponentials divided by their total — so
+    the first k need k exponentials and one Gamma(n + 1 − k) for the rest: exact, and no sorting.
     """
-    length = np.maximum(0.0, end - start)
-    counts = rng.poisson(rate * length)
-    return place_events(rng, who, start, length, counts)
-
-
-def place_events(
-    rng: np.random.Generator, who: Array, start: Array, length: Array, counts: Array
-) -> tuple[Array, Array]:
-    """``counts[i]`` events of ``who[i]`` at independent uniform times on [start[i], start[i] + length[i])."""
-    person = np.repeat(who, counts)
-    time = np.repeat(start, counts) + rng.random(person.size) * np.repeat(length, counts)
-    return person, time
-
-
-def keep_first(person: Array, time: Array, allowed: Array) -> np.ndarray:
-    """Mask keeping, for each person, only their ``allowed[person]`` earliest events.
-
-    ``allowed`` is indexed by person id. Events need not be sorted.
-    """
-    if person.size == 0:
-        return np.zeros(0, dtype=bool)
-    order = np.lexsort((time, person))
-    sorted_person = person[order]
-    new_group = np.empty(sorted_person.size, dtype=bool)
-    new_group[0] = True
-    np.not_equal(sorted_person[1:], sorted_person[:-1], out=new_group[1:])
-    group_start = np.maximum.accumulate(np.where(new_group, np.arange(sorted_person.size), 0))
-    rank = np.arange(sorted_person.size) - group_start
-    keep_sorted = rank < allowed[sorted_person]
-    keep = np.empty_like(keep_sorted)
-    keep[order] = keep_sorted
-    return keep
+    kept = np.minimum(counts, allowed)
+    group = np.repeat(np.arange(counts.size), kept)
+    spacings = rng.exponential(1.0, group.size)
+    running = np.cumsum(spacings)
+    ends = np.cumsum(kept)
+    before = np.concatenate(([0.0], running))[ends - kept]  # running total before each group
+    partial = running - np.repeat(before, kept)
+    last = np.where(kept > 0, np.concatenate(([0.0], running))[ends] - before, 0.0)
+    total = last + rng.gamma(counts - kept + 1.0)
+    return group, partial / np.repeat(total, kept)

@@ -18,7 +18,7 @@ import numpy as np
 import simpy
 
 from engine.ledger import CostKind, Ledger, Stage
-from engine.model.clocks import TwoBreakMultiplier, keep_first, place_events
+from engine.model.clocks import TwoBreakMultiplier, first_order_statistics
 from engine.model.compiled import CompiledScenario, SourcePlan, compile_scenario
 from engine.model.population import UNLIMITED_PURCHASES, ActiveRows, Population
 from engine.model.recorder import Recorder
@@ -220,10 +220,32 @@ class Simulation:
             self._second_carrier(plan, rng, members, activated, activation_day)
 
         bought = np.nonzero(buys)[0]
+        buying = self.streams.buying[plan.index]
         if bought.size:
-            self._record_purchases(rows.start + bought, visit[bought])
+            self._record_purchases(rows.start + bought, visit[bought], buying)
         if behaviour.timing == "regular":
             self._schedule_regular(np.arange(rows.start, rows.stop))
+        else:
+            self._outside_buyers_lifetime(rows.start + np.nonzero(~joins)[0], buying)
+
+    def _outside_buyers_lifetime(self, who: np.ndarray, rng: np.random.Generator) -> None:
+        """Draw at once every future purchase of people who never joined the private domain.
+
+        Nothing can touch them again (public traffic cannot be re-contacted), so their purchase clock keeps
+        one rate until the horizon: a Poisson process on (visit, horizon], cut where they drop out. This is
+        the same law as drawing it step by step, for a fraction of the work.
+        """
+        pop = self.population
+        who = who[(pop.purchases_left[who] > 0) & (pop.rate[who] > 0)]
+        if who.size == 0:
+            return
+        begin = pop.visit_day[who]
+        length = self.scenario.horizon.horizon_days - begin
+        counts = rng.poisson(pop.rate[who] * length)
+        group, fraction = first_order_statistics(rng, counts, pop.purchases_left[who])
+        person = who[group]
+        time = begin[group] + fraction * length[group]
+        self._record_purchases(person, time, rng)
 
     def _second_carrier(
         self,
@@ -337,39 +359,33 @@ class Simulation:
         rng = self.streams.purchases
         left = pop.purchases_left
         rate = pop.rate
-        buyers, _ = self._buyers.refresh(pop.size, lambda rows: (left[rows] > 0) & (rate[rows] > 0))
+        joined = pop.join_day
+        # people who never joined had their whole purchase history drawn when they arrived
+        buyers, _ = self._buyers.refresh(
+            pop.size, lambda rows: (left[rows] > 0) & (rate[rows] > 0) & ~np.isnan(joined[rows])
+        )
         who = buyers[pop.visit_day[buyers] < t1]
         if who.size == 0:
             return
         begin = np.maximum(t0, pop.visit_day[who])
         leave = pop.leave_day[who]
         member_end = np.where(np.isnan(leave), begin, np.clip(leave, begin, t1))
+        # intensity (expected purchases) inside the private domain, then outside it, in this interval
         base = pop.rate[who]
-        member_length = member_end - begin
-        in_domain = member_length > 0
-        member_counts = np.zeros(who.size, dtype=np.int64)
-        member_counts[in_domain] = rng.poisson(
-            base[in_domain] * self._membership_multiplier * member_length[in_domain]
-        )
-        other_length = t1 - member_end
-        other_counts = rng.poisson(base * other_length)
-        person_m, time_m = place_events(
-            rng, who[in_domain], begin[in_domain], member_length[in_domain], member_counts[in_domain]
-        )
-        person_o, time_o = place_events(rng, who, member_end, other_length, other_counts)
-        person = np.concatenate((person_m, person_o))
-        time = np.concatenate((time_m, time_o))
-        over = member_counts + other_counts > left[who]
-        if over.any():
-            # only buyers who drop out in this interval lose events: sort just theirs
-            mark = np.concatenate(
-                (np.repeat(over[in_domain], member_counts[in_domain]), np.repeat(over, other_counts))
+        member_intensity = base * self._membership_multiplier * (member_end - begin)
+        total_intensity = member_intensity + base * (t1 - member_end)
+        counts = rng.poisson(total_intensity)
+        group, fraction = first_order_statistics(rng, counts, left[who])
+        # map each purchase's share of the intensity back to a time through the piecewise-constant rate
+        intensity = fraction * total_intensity[group]
+        inside = intensity < member_intensity[group]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            time = np.where(
+                inside,
+                begin[group] + intensity / (base[group] * self._membership_multiplier),
+                member_end[group] + (intensity - member_intensity[group]) / base[group],
             )
-            candidates = np.nonzero(mark)[0]
-            dropped = candidates[~keep_first(person[candidates], time[candidates], left)]
-            person = np.delete(person, dropped)
-            time = np.delete(time, dropped)
-        self._record_purchases(person, time)
+        self._record_purchases(who[group], time, rng)
 
     def _schedule_regular(self, who: np.ndarray) -> None:
         """Regular timing: the next purchase comes exactly 1/rate days after the last one (or joining)."""
@@ -389,15 +405,15 @@ class Simulation:
             who = np.nonzero(pop.next_regular_day < t1)[0]
             if who.size == 0:
                 return
-            self._record_purchases(who, pop.next_regular_day[who])
+            self._record_purchases(who, pop.next_regular_day[who], self.streams.purchases)
             self._schedule_regular(who)
 
-    def _record_purchases(self, person: np.ndarray, day: np.ndarray) -> None:
-        """Record purchases and update each buyer's counters (a buyer may appear several times)."""
+    def _record_purchases(self, person: np.ndarray, day: np.ndarray, rng: np.random.Generator) -> None:
+        """Record purchases (products and amounts drawn from ``rng``) and update each buyer's counters
+        (a buyer may appear several times)."""
         if person.size == 0:
             return
         pop = self.population
-        rng = self.streams.products
         n_products = len(self._prices)
         product = (
             rng.choice(n_products, size=person.size, p=self.compiled.product_weights)

@@ -10,17 +10,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SUBSYSTEMS = ("arrivals", "traits", "purchases", "products")
+SUBSYSTEMS = ("arrivals", "traits", "buying", "purchases")
 
 
 @dataclass(frozen=True)
 class Streams:
-    """Named generators; ``arrivals`` and ``traits`` (what a new person is like) have one per source."""
+    """Named generators. Per source: ``arrivals`` (visitors, who buys and joins), ``traits`` (what a new
+    person is like) and ``buying`` (purchases on the visit and lifetimes of people who never join); shared:
+    ``purchases`` (members' purchases, drawn at reviews)."""
 
     arrivals: tuple[np.random.Generator, ...]
     traits: tuple[np.random.Generator, ...]
+    buying: tuple[np.random.Generator, ...]
     purchases: np.random.Generator
-    products: np.random.Generator
 
 
 def replication_seed(root_seed: int, replication: int) -> np.random.SeedSequence:
@@ -36,6 +38,6 @@ def make_streams(seed: np.random.SeedSequence, n_sources: int) -> Streams:
     return Streams(
         arrivals=arrivals,
         traits=tuple(np.random.default_rng(s) for s in named["traits"].spawn(n_sources)),
+        buying=tuple(np.random.default_rng(s) for s in named["buying"].spawn(n_sources)),
         purchases=np.random.default_rng(named["purchases"]),
-        products=np.random.default_rng(named["products"]),
     )

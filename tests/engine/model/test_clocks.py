@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from engine.model.clocks import TwoBreakMultiplier, keep_first, poisson_events
+from engine.model.clocks import TwoBreakMultiplier, first_order_statistics
 
 
 def multiplier(base: float, w: float, w_end: float, u: float, u_end: float) -> TwoBreakMultiplier:
@@ -231,58 +231,49 @@ def test_step_by_step_crossing_of_a_piecewise_multiplier_has_exponential_cumulat
     assert result.pvalue > 0.001, result
 
 
-# --------------------------------------------------------------------------- poisson_events
-def test_poisson_events_counts_and_times() -> None:
-    rng = np.random.default_rng(3)
-    n = 20_000
-    who = np.arange(n) + 5  # person ids need not start at 0
-    start = rng.uniform(0.0, 10.0, n)
-    length = np.where(np.arange(n) % 10 == 0, 0.0, rng.uniform(0.0, 7.0, n))  # some empty intervals
-    rate = rng.uniform(0.0, 2.0, n)
-    person, time = poisson_events(rng, who, start, start + length, rate)
-    index = person - 5
-    assert np.all((time >= start[index]) & (time < start[index] + length[index]))
-    counts = np.bincount(index, minlength=n)
-    assert np.all(counts[length == 0] == 0)
-    # Sum of independent Poisson counts: mean and variance both Σ rate·length, so SE = sqrt(Σ rate·length).
-    expected = float(np.sum(rate * length))
-    assert abs(counts.sum() - expected) < 4 * math.sqrt(expected), (counts.sum(), expected)
-    # Given its count, each event time is uniform on the interval: (time - start) / length ~ U(0, 1).
-    result = stats.kstest((time - start[index]) / length[index], stats.uniform().cdf)
-    assert result.pvalue > 0.001, result
-
-
-# --------------------------------------------------------------------------- keep_first
+# --------------------------------------------------------------------------- first_order_statistics
 UNLIMITED = 2**62
-events = st.lists(
-    st.tuples(st.integers(min_value=0, max_value=5), st.floats(min_value=0.0, max_value=100.0)),
-    max_size=60,
-)
-allowances = st.lists(
-    st.one_of(st.integers(min_value=0, max_value=6), st.just(UNLIMITED)), min_size=6, max_size=6
-)
 
 
 @settings(max_examples=300, deadline=None)
-@given(events, allowances)
-def test_keep_first_keeps_the_earliest_allowed_events(
-    pairs: list[tuple[int, float]], allowed: list[int]
+@given(
+    st.lists(st.integers(min_value=0, max_value=30), min_size=0, max_size=12),
+    st.lists(st.one_of(st.integers(min_value=0, max_value=40), st.just(UNLIMITED)), min_size=12, max_size=12),
+    st.integers(min_value=0, max_value=2**32),
+)
+def test_first_order_statistics_keeps_min_count_sorted_in_unit_interval(
+    counts: list[int], allowed: list[int], seed: int
 ) -> None:
-    person = np.array([p for p, _ in pairs], dtype=np.int64)
-    time = np.array([t for _, t in pairs], dtype=np.float64)
-    allowed_array = np.array(allowed, dtype=np.int64)
-    keep = keep_first(person, time, allowed_array)
-    assert keep.dtype == bool
-    assert keep.shape == person.shape
-    for who in range(6):
-        mine = person == who
-        kept, dropped = time[mine & keep], time[mine & ~keep]
-        assert kept.size == min(int(mine.sum()), allowed[who])
-        if kept.size and dropped.size:
-            assert kept.max() <= dropped.min()  # ties may go either way, but never a later event first
+    counts_array = np.array(counts, dtype=np.int64)
+    allowed_array = np.array(allowed[: len(counts)], dtype=np.int64)
+    group, fraction = first_order_statistics(np.random.default_rng(seed), counts_array, allowed_array)
+    kept = np.minimum(counts_array, allowed_array)
+    assert np.array_equal(np.bincount(group, minlength=len(counts)), kept)
+    assert np.all(np.diff(group) >= 0)  # grouped, groups in order
+    assert np.all((fraction >= 0) & (fraction < 1))
+    same_group = np.diff(group) == 0
+    assert np.all(np.diff(fraction)[same_group] > 0)  # sorted within each group
 
 
-def test_keep_first_of_nothing_is_empty() -> None:
-    keep = keep_first(np.zeros(0, dtype=np.int64), np.zeros(0), np.array([3], dtype=np.int64))
-    assert keep.shape == (0,)
-    assert keep.dtype == bool
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (5, 2), (12, 12), (30, 7)])
+def test_first_order_statistics_have_the_order_statistic_laws(n: int, k: int) -> None:
+    """The j-th smallest of n uniforms is Beta(j, n − j + 1): each kept rank against its law (KS)."""
+    rng = np.random.default_rng(20240611 + n)
+    people = 4000
+    group, fraction = first_order_statistics(rng, np.full(people, n), np.full(people, k))
+    rank = np.arange(group.size) - np.repeat(np.arange(people) * k, k)
+    for j in range(k):
+        result = stats.kstest(fraction[rank == j], stats.beta(j + 1, n - j).cdf)
+        assert result.pvalue > 0.001, (j, result)
+
+
+def test_first_order_statistics_match_sorting_a_full_sample() -> None:
+    """Mean of each kept rank equals the mean of the same rank of a sorted full sample (4 SE)."""
+    rng = np.random.default_rng(5)
+    people, n, k = 20_000, 9, 4
+    _, fraction = first_order_statistics(rng, np.full(people, n), np.full(people, k))
+    ours = fraction.reshape(people, k)
+    for j in range(k):
+        expected = (j + 1) / (n + 1)  # E[U_(j+1)] of n uniforms
+        se = ours[:, j].std(ddof=1) / math.sqrt(people)
+        assert abs(ours[:, j].mean() - expected) < 4 * se
