@@ -85,6 +85,24 @@ def run(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Run replications of a scenario; print CAC, retention, CLV and the rest with 95% CIs."""
+    try:
+        _run(file, reps, seed, out, output_format, force, transactions, quiet)
+    except SiyuError as error:  # also when the app is invoked directly (CliRunner, embedding), not via main()
+        typer.echo(str(error), err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+
+
+def _run(
+    file: Path,
+    reps: int,
+    seed: int,
+    out: Path | None,
+    output_format: OutputFormat,
+    force: bool,
+    transactions: bool,
+    quiet: bool,
+) -> None:
+    """The work of ``siyu run``; Siyu's own errors propagate to :func:`run`."""
     loaded = load_scenario(file)
     if transactions and out is None:
         raise typer.BadParameter("--transactions needs --out DIR", param_hint="--transactions")

@@ -43,7 +43,7 @@ def _note(summary: Summary, info: MetricInfo) -> str:
             f"defined in {summary.defined} of {summary.reps} replications ({info.missing} in the rest)"
         )
     if summary.ci_low is None:
-        notes.append("one replication: no CI (use --reps ≥ 2)")
+        notes.append("one replication: no CI (use --reps ≥ 2)" if summary.reps == 1 else "one value: no CI")
     return "; ".join(notes)
 
 

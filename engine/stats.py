@@ -33,6 +33,9 @@ def summarize(values: Sequence[float | None]) -> Summary:
     n = defined.size
     if n == 0:
         return Summary(None, None, None, 0, len(values))
+    if n > 1 and (defined == defined[0]).all():  # exact: a deterministic metric, a zero-width CI
+        value = float(defined[0])
+        return Summary(value, value, value, n, len(values))
     mean = float(defined.mean())
     if n < 2:
         return Summary(mean, None, None, 1, len(values))
