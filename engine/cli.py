@@ -114,6 +114,8 @@ def _run(
         write_text_atomic(out_dir / "resolved.yaml", resolved_yaml(loaded.scenario))
         write_text_atomic(out_dir / "summary.json", dumps_json(summary) + "\n")
         write_text_atomic(out_dir / "replications.csv", replications_csv(result))
+        if log is None:  # a transaction log left by an earlier --force'd run would contradict this summary
+            (out_dir / "transactions.parquet").unlink(missing_ok=True)
     if output_format is OutputFormat.json:
         typer.echo(dumps_json(summary))
     else:

@@ -98,21 +98,18 @@ def retention(ledger: Ledger, days: float) -> Value:
 
 
 def _second_purchase_day(ledger: Ledger) -> np.ndarray:
-    """Per person, the day of their second purchase (nan if none)."""
+    """Per person, the day of their second purchase (nan if none); no sort needed."""
     purchases = ledger.purchases
-    second = np.full(len(ledger.people), np.nan)
-    if len(purchases) == 0:
-        return second
-    order = np.lexsort((purchases.day, purchases.person))
-    person = purchases.person[order]
-    day = purchases.day[order]
-    is_second = np.zeros(person.size, dtype=bool)
-    if person.size > 1:
-        same = person[1:] == person[:-1]
-        first_of_group = np.ones(person.size, dtype=bool)
-        first_of_group[1:] = ~same
-        is_second[1:] = same & first_of_group[:-1]
-    second[person[is_second]] = day[is_second]
+    first = ledger.people.first_purchase_day
+    second = np.full(len(ledger.people), np.inf)
+    day_of_first = first[purchases.person]
+    later = purchases.day > day_of_first
+    np.minimum.at(second, purchases.person[later], purchases.day[later])
+    # two purchases at the very same time as the first: the second is then that time too
+    at_first = purchases.person[purchases.day == day_of_first]
+    twice = np.bincount(at_first, minlength=len(ledger.people)) >= 2
+    second[twice] = first[twice]
+    second[np.isinf(second)] = np.nan
     return second
 
 
@@ -150,20 +147,34 @@ def _contributions(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return cohort, np.concatenate((offset_p, offset_c)), np.concatenate((value_p, value_c))
 
 
-def clv(ledger: Ledger) -> Value:
+@dataclass(frozen=True)
+class ClvCohort:
+    """The CLV cohort's size and its discounted contributions, by days after each one's first purchase."""
+
+    size: int
+    offset: np.ndarray
+    contribution: np.ndarray
+
+
+def clv_cohort(ledger: Ledger) -> ClvCohort:
+    """Customers observed for the full CLV window, and what they contributed within it."""
+    cohort, offset, contribution = _contributions(ledger)
+    return ClvCohort(int(cohort.sum()), offset, contribution)
+
+
+def clv(ledger: Ledger, cohort: ClvCohort | None = None) -> Value:
     """Mean discounted contribution per cohort customer over the CLV window (see DESIGN.md)."""
-    cohort, _, contribution = _contributions(ledger)
-    n = int(cohort.sum())
-    return float(contribution.sum() / n) if n else None
+    cohort = cohort or clv_cohort(ledger)
+    return float(cohort.contribution.sum() / cohort.size) if cohort.size else None
 
 
-def payback_days(ledger: Ledger, cac: Value) -> Value:
+def payback_days(ledger: Ledger, cac: Value, cohort: ClvCohort | None = None) -> Value:
     """First whole day d ≥ 0 after the first purchase at which the cohort's mean cumulative contribution
     (purchases up to the end of day d) reaches CAC; None if never within the CLV window."""
     if cac is None:
         return None
-    cohort, offset, contribution = _contributions(ledger)
-    n = int(cohort.sum())
+    cohort = cohort or clv_cohort(ledger)
+    n, offset, contribution = cohort.size, cohort.offset, cohort.contribution
     if n == 0:
         return None
     days = int(np.ceil(ledger.clv_horizon_days)) + 1
@@ -196,7 +207,8 @@ def compute_metrics(ledger: Ledger) -> dict[str, Value]:
     gross_margin = revenue - float(purchases.cost_of_goods.sum())
     ops = _cost_total(costs, OPS_KINDS) + float(purchases.fee.sum())
     cac = _ratio(acquisition, new_customers)
-    value = clv(ledger)
+    cohort = clv_cohort(ledger)
+    value = clv(ledger, cohort)
     members_end_mask = people.leave_day == np.inf
     members_end = float(members_end_mask.sum())
     result: dict[str, Value] = {
@@ -214,7 +226,7 @@ def compute_metrics(ledger: Ledger) -> dict[str, Value]:
         clv=value,
         net_value=value - cac if value is not None and cac is not None else None,
         ltv_cac=_ratio(value, cac) if value is not None and cac is not None else None,
-        payback_days=payback_days(ledger, cac),
+        payback_days=payback_days(ledger, cac, cohort),
         revenue=revenue,
         gross_margin=gross_margin,
         ops_cost=ops,
@@ -236,23 +248,22 @@ BREAKDOWN_DIMENSIONS = ("source", "lure", "carrier")
 def subset(ledger: Ledger, dimension: str, index: int) -> Ledger:
     """The part of a ledger attributable to one source, lure or carrier.
 
-    People are selected by the group they came through (their source, the lure they took, the carrier they
-    joined first); costs by their tag, so costs shared by all (none in the core model) and carrier account
-    costs (only in the carrier view) are left out of the other views. Visitors are those of the sources
-    whose offer uses that lure or ends on that carrier.
+    A lure's view is the sources that offer it, a carrier's view the sources whose path ends on it: their
+    visitors, the people they brought (members or not) and the costs tagged with the group. Every cost but
+    carrier accounts is tagged with its source's lure and carrier, so views of one dimension add up to the
+    total; account costs appear only in the carrier view. A carrier used only as a second carrier (多点留存)
+    has no sources, so its view is empty.
     """
     people = ledger.people
     if dimension == "source":
         sources = np.array([index])
-        person_mask = people.source == index
     elif dimension == "lure":
         sources = np.nonzero(ledger.source_lure == index)[0]
-        person_mask = people.lure == index
     elif dimension == "carrier":
         sources = np.nonzero(ledger.source_carrier == index)[0]
-        person_mask = people.carrier == index
     else:
         raise ValueError(f"unknown breakdown dimension {dimension!r}")
+    person_mask = np.isin(people.source, sources)
     rows = np.nonzero(person_mask)[0]
     renumber = np.full(len(people), -1, dtype=np.int64)
     renumber[rows] = np.arange(rows.size)

@@ -300,3 +300,15 @@ def test_a_metric_defined_in_one_of_several_replications() -> None:
     row = table_line(console.export_text(), "clv")
     assert "defined in 1 of 3 replications" in row
     assert "--reps" not in row  # three replications were run: the advice to run two would be wrong
+
+
+def test_force_without_transactions_removes_an_earlier_runs_log(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    scenario = "scenarios/examples/seed004_single_purchase.yaml"
+    first = CliRunner().invoke(app, ["run", scenario, "--reps", "2", "--out", str(out), "--transactions"])
+    assert first.exit_code == 0, first.output
+    assert (out / "transactions.parquet").exists()
+    second = CliRunner().invoke(app, ["run", scenario, "--reps", "2", "--out", str(out), "--force"])
+    assert second.exit_code == 0, second.output
+    assert not (out / "transactions.parquet").exists()
+    assert (out / "summary.json").exists()

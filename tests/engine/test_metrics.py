@@ -583,10 +583,11 @@ def test_subset_by_source() -> None:
 
 def test_subset_by_lure() -> None:
     part = subset(breakdown_ledger(), "lure", 0)
-    np.testing.assert_array_equal(part.people.join_day, [1.0, 3.0, 4.0])  # persons 0, 2, 4
-    np.testing.assert_array_equal(part.purchases.person, [2, 0, 1, 2])
+    # the sources offering the lure (0 and 2) and everyone they brought: persons 0, 2, 3 (never joined), 4
+    np.testing.assert_array_equal(part.people.join_day, [1.0, 3.0, np.nan, 4.0])
+    np.testing.assert_array_equal(part.purchases.person, [3, 0, 2, 1, 3])
     np.testing.assert_array_equal(part.costs.amount, [300.0, 20.0, 3.0])
-    np.testing.assert_array_equal(part.costs.person, [-1, -1, 2])
+    np.testing.assert_array_equal(part.costs.person, [-1, -1, 3])
     np.testing.assert_array_equal(part.visitors, [100, 0, 30])  # the sources whose offer uses the lure
     assert len(subset(breakdown_ledger(), "lure", 1).people) == 0
 
