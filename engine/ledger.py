@@ -71,6 +71,10 @@ class People:
     deal_seeker: np.ndarray  # bool
     first_purchase_day: np.ndarray  # float64, nan: never bought
     stage_end: np.ndarray  # int8 Stage at the end of the horizon
+    tier_end: np.ndarray  # int8 index into Ledger.tier_ids at the end (-1: none, or not a member)
+    touches: np.ndarray  # int64 touches that reached the person
+    annoyed_out: np.ndarray  # bool: left a carrier because of over-touching
+    service_cost: np.ndarray  # float64 discounted touch costs inside the person's CLV window
 
     def __len__(self) -> int:
         return len(self.source)
@@ -86,6 +90,8 @@ class Purchases:
     amount: np.ndarray  # float64 paid by the customer
     cost_of_goods: np.ndarray  # float64
     fee: np.ndarray  # float64 venue/platform fee (an ops cost)
+    venue: np.ndarray  # int16 index into Ledger.venue_ids, -1: no venue defined
+    campaign: np.ndarray  # int16 index into Ledger.campaign_ids of the touch that caused it, -1: organic
 
     def __len__(self) -> int:
         return len(self.person)
@@ -102,6 +108,7 @@ class Costs:
     lure: np.ndarray  # int16
     carrier: np.ndarray  # int16
     person: np.ndarray  # int64, -1: not a per-person service cost
+    campaign: np.ndarray  # int16, -1: not a campaign cost
 
     def __len__(self) -> int:
         return len(self.day)
@@ -143,3 +150,13 @@ class Ledger:
     snapshot_days: np.ndarray  # float64, review times
     snapshot_stages: np.ndarray  # int64 (n_snapshots, 5): members per stage INTRO..CHURNED at each review
     accounts_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # per carrier
+    venue_ids: tuple[str, ...] = ()
+    tier_ids: tuple[str, ...] = ()
+    campaign_ids: tuple[str, ...] = ()
+    campaign_sends: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sends per campaign
+    campaign_audience: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # audience, summed
+    campaign_reached: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # touches reached
+    campaign_blocked: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # over platform limits
+    campaign_staff_minutes: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # discounted service costs of CLV-cohort members by source and whole days after their first purchase
+    service_cost_by_offset: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))

@@ -28,18 +28,35 @@ PERSON_COLUMNS: dict[str, tuple[type, float | int | bool]] = {
     "last_purchase_day": (np.float64, NEVER),
     "next_regular_day": (np.float64, NOT_YET),
     "stage": (np.int8, -1),
+    "dropout": (np.float64, 0.0),  # probability of stopping buying after each repeat purchase
+    "spend": (np.float64, 0.0),
+    "tier": (np.int8, -1),
+    "touches": (np.int64, 0),  # touches that reached the person
+    "interactions": (np.int64, 0),  # responses to touches
+    "last_touch_day": (np.float64, NEVER),
+    "annoyance": (np.float64, 0.0),  # leaky count of recent touches, as of last_touch_day
+    "annoyed_out": (np.bool_, False),  # left a carrier because of over-touching
+    "dormant_since": (np.float64, NEVER),
+    "service_cost": (np.float64, 0.0),  # discounted touch costs inside the person's CLV window
 }
 
 
 class Population:
     """Rows ``0 .. size-1`` are people; per-carrier membership columns are 2-D (carrier, person)."""
 
-    def __init__(self, n_carriers: int, capacity: int = 1024) -> None:
+    def __init__(
+        self,
+        n_carriers: int,
+        capacity: int = 1024,
+        extra_columns: dict[str, tuple[type, float | int | bool]] | None = None,
+    ) -> None:
         self.size = 0
         self.n_carriers = n_carriers
         self._capacity = max(16, capacity)
+        self._column_specs = {**PERSON_COLUMNS, **(extra_columns or {})}
         self.columns: dict[str, np.ndarray] = {
-            name: np.full(self._capacity, fill, dtype=dtype) for name, (dtype, fill) in PERSON_COLUMNS.items()
+            name: np.full(self._capacity, fill, dtype=dtype)
+            for name, (dtype, fill) in self._column_specs.items()
         }
         shape = (n_carriers, self._capacity)
         self.member_start = np.full(shape, NEVER)  # when the membership started (nan: never)
@@ -66,7 +83,7 @@ class Population:
 
     def _grow(self, needed: int) -> None:
         new_capacity = max(needed, 2 * self._capacity)
-        for name, (dtype, fill) in PERSON_COLUMNS.items():
+        for name, (dtype, fill) in self._column_specs.items():
             grown = np.full(new_capacity, fill, dtype=dtype)
             grown[: self.size] = self.columns[name][: self.size]
             self.columns[name] = grown
@@ -82,12 +99,13 @@ class ActiveRows:
     """Rows still taking part in some process (open memberships, live buyers), kept without full scans.
 
     Each :meth:`refresh` looks only at the rows kept last time plus the rows added since, and keeps those for
-    which ``still_active`` holds; a row that drops out is never looked at again.
+    which ``still_active`` holds; a row that drops out is only looked at again if :meth:`add` brings it back.
     """
 
     def __init__(self) -> None:
         self.rows = np.zeros(0, dtype=np.int64)
         self._scanned = 0
+        self._listed = np.zeros(0, dtype=bool)  # row → currently in ``rows``
 
     def refresh(
         self, size: int, still_active: Callable[[np.ndarray], np.ndarray]
@@ -98,4 +116,18 @@ class ActiveRows:
         self._scanned = size
         active = still_active(candidates)
         self.rows = candidates[active]
-        return self.rows, candidates[~active]
+        dropped = candidates[~active]
+        if self._listed.size < size:
+            grown = np.zeros(max(size, 2 * self._listed.size), dtype=bool)
+            grown[: self._listed.size] = self._listed
+            self._listed = grown
+        self._listed[dropped] = False
+        self._listed[self.rows] = True
+        return self.rows, dropped
+
+    def add(self, rows: np.ndarray) -> None:
+        """Bring rows back (rows already in the set or not yet scanned are left as they are)."""
+        rows = rows[rows < self._scanned]
+        rows = rows[~self._listed[rows]]
+        self.rows = np.concatenate((self.rows, rows))
+        self._listed[rows] = True

@@ -20,20 +20,46 @@ class Recorder:
         self.compiled = compiled
         self.visitors = np.zeros(len(compiled.source_ids), dtype=np.int64)
         self.turned_away = np.zeros(compiled.n_carriers, dtype=np.int64)
-        self._purchases: dict[str, list[np.ndarray]] = {k: [] for k in ("person", "day", "product", "amount")}
-        self._costs: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("day", "kind", "amount", "source", "lure", "carrier", "person")
+        scenario = compiled.scenario
+        self._purchases: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("person", "day", "product", "amount", "venue", "campaign")
         }
+        self._has_venues = bool(scenario.venues)
+        self._has_campaigns = bool(scenario.campaigns)
+        self._costs: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("day", "kind", "amount", "source", "lure", "carrier", "person", "campaign")
+        }
+        n_campaigns = len(scenario.campaigns)
+        self.campaign_sends = np.zeros(n_campaigns, dtype=np.int64)
+        self.campaign_audience = np.zeros(n_campaigns, dtype=np.int64)
+        self.campaign_reached = np.zeros(n_campaigns, dtype=np.int64)
+        self.campaign_blocked = np.zeros(n_campaigns, dtype=np.int64)
+        self.campaign_staff_minutes = np.zeros(n_campaigns)
+        days = int(np.ceil(scenario.horizon.clv_horizon_days)) + 1
+        self.service_cost_by_offset = np.zeros((len(compiled.source_ids), days))
         self.snapshot_days: list[float] = []
         self.snapshot_stages: list[np.ndarray] = []
 
-    def purchases(self, person: np.ndarray, day: np.ndarray, product: np.ndarray, amount: np.ndarray) -> None:
-        """Record purchases. Cost of goods follows from product and amount and is derived at the end."""
+    def purchases(
+        self,
+        person: np.ndarray,
+        day: np.ndarray,
+        product: np.ndarray,
+        amount: np.ndarray,
+        venue: np.ndarray | None = None,
+        campaign: int = -1,
+    ) -> None:
+        """Record purchases. Cost of goods and fees follow from product, venue and amount at the end."""
         chunk = self._purchases
         chunk["person"].append(person)
         chunk["day"].append(day)
         chunk["product"].append(product)
         chunk["amount"].append(amount)
+        if self._has_venues:
+            assert venue is not None
+            chunk["venue"].append(venue.astype(np.int16, copy=False))
+        if self._has_campaigns:
+            chunk["campaign"].append(np.full(person.size, campaign, dtype=np.int16))
 
     def _take_purchases(self) -> Purchases:
         """Concatenate the purchase chunks column by column, freeing each column's chunks as it goes."""
@@ -46,14 +72,22 @@ class Recorder:
         ):
             columns[name] = _concat(self._purchases[name], dtype)
             self._purchases[name].clear()
-        products = self.compiled.scenario.products
-        unit_cost = np.array([p.unit_cost for p in products])
-        unit_cost_share = np.array([p.unit_cost_share for p in products])
+        n = columns["amount"].size
+        for name, present in (("venue", self._has_venues), ("campaign", self._has_campaigns)):
+            columns[name] = _concat(self._purchases[name], np.int16) if present else np.full(n, -1, np.int16)
+            self._purchases[name].clear()
+        scenario = self.compiled.scenario
+        unit_cost = np.array([p.unit_cost for p in scenario.products])
+        unit_cost_share = np.array([p.unit_cost_share for p in scenario.products])
         product, amount = columns["product"], columns["amount"]
+        if self._has_venues:
+            fee = np.array([v.fee_rate for v in scenario.venues])[columns["venue"]] * amount
+        else:
+            fee = np.zeros(n)  # zeros cost no memory until written
         return Purchases(
             **columns,
             cost_of_goods=unit_cost[product] + unit_cost_share[product] * amount,
-            fee=np.zeros(amount.size),  # no venues in the core model; zeros cost no memory until written
+            fee=fee,
         )
 
     def cost(
@@ -65,6 +99,7 @@ class Recorder:
         source: int = -1,
         lure: int = -1,
         carrier: int = -1,
+        campaign: int = -1,
     ) -> None:
         """Record one cost entry (skipped when the amount is zero)."""
         if amount == 0:
@@ -77,6 +112,7 @@ class Recorder:
             ("lure", lure),
             ("carrier", carrier),
             ("person", -1),
+            ("campaign", campaign),
         ):
             self._costs[key].append(np.array([value]))
 
@@ -101,6 +137,10 @@ class Recorder:
             deal_seeker=p.deal_seeker.copy(),
             first_purchase_day=p.first_purchase_day.copy(),
             stage_end=p.stage.copy(),
+            tier_end=np.where(p.leave_day == np.inf, p.tier, -1).astype(np.int8),
+            touches=p.touches.copy(),
+            annoyed_out=p.annoyed_out.copy(),
+            service_cost=p.service_cost.copy(),
         )
         start = p.member_start[:, : p.size]
         carrier_idx, person_idx = np.nonzero(~np.isnan(start))
@@ -120,6 +160,7 @@ class Recorder:
             lure=_concat(cc["lure"], np.int16),
             carrier=_concat(cc["carrier"], np.int16),
             person=_concat(cc["person"], np.int64),
+            campaign=_concat(cc["campaign"], np.int16),
         )
         source_lure = np.array([s.lure for s in compiled.sources], dtype=np.int16)
         source_carrier = np.array([s.carrier for s in compiled.sources], dtype=np.int16)
@@ -144,4 +185,13 @@ class Recorder:
             snapshot_days=np.array(self.snapshot_days, dtype=np.float64),
             snapshot_stages=stages,
             accounts_end=accounts.copy(),
+            venue_ids=tuple(v.id for v in compiled.scenario.venues),
+            tier_ids=tuple(t.id for t in compiled.scenario.tiers),
+            campaign_ids=tuple(c.id for c in compiled.scenario.campaigns),
+            campaign_sends=self.campaign_sends.copy(),
+            campaign_audience=self.campaign_audience.copy(),
+            campaign_reached=self.campaign_reached.copy(),
+            campaign_blocked=self.campaign_blocked.copy(),
+            campaign_staff_minutes=self.campaign_staff_minutes.copy(),
+            service_cost_by_offset=self.service_cost_by_offset.copy(),
         )

@@ -18,12 +18,22 @@ import numpy as np
 import simpy
 
 from engine.ledger import CostKind, Ledger, Stage
+from engine.model.campaigns import CampaignRunner, limit_columns
 from engine.model.clocks import TwoBreakMultiplier, first_order_statistics
 from engine.model.compiled import CompiledScenario, SourcePlan, compile_scenario
 from engine.model.population import UNLIMITED_PURCHASES, ActiveRows, Population
 from engine.model.recorder import Recorder
+from engine.model.rules import RuleContext
 from engine.model.streams import Streams, make_streams, replication_seed
-from engine.scenario.schema import Scenario
+from engine.scenario.limits import touch_limit
+from engine.scenario.schema import Campaign, Scenario
+
+
+def _normalised(weights: list[float]) -> np.ndarray:
+    """Weights as probabilities; all-zero weights mean an even split."""
+    array = np.array(weights, dtype=np.float64)
+    total = array.sum()
+    return array / total if total > 0 else np.full(array.size, 1.0 / max(array.size, 1))
 
 
 def simulate(scenario: Scenario | CompiledScenario, seed: int, replication: int = 0) -> Ledger:
@@ -38,9 +48,18 @@ class Simulation:
     def __init__(self, compiled: CompiledScenario, seed: np.random.SeedSequence) -> None:
         self.compiled = compiled
         self.scenario = compiled.scenario
-        self.streams: Streams = make_streams(seed, len(compiled.sources))
+        self.streams: Streams = make_streams(seed, len(compiled.sources), len(self.scenario.campaigns))
         self.env = simpy.Environment()
-        self.population = Population(compiled.n_carriers, capacity=self._expected_people())
+        limits = [touch_limit(self.scenario, campaign) for campaign in self.scenario.campaigns]
+        self.population = Population(
+            compiled.n_carriers,
+            capacity=self._expected_people(),
+            extra_columns=limit_columns(self.scenario.campaigns, limits),
+        )
+        self.campaigns = [
+            CampaignRunner(self, index, campaign, limit)
+            for index, (campaign, limit) in enumerate(zip(self.scenario.campaigns, limits, strict=True))
+        ]
         self.recorder = Recorder(compiled)
         self.accounts = compiled.carrier_accounts.copy()
         self.members_on = np.zeros(compiled.n_carriers, dtype=np.int64)
@@ -49,12 +68,27 @@ class Simulation:
         self._open = [ActiveRows() for _ in range(compiled.n_carriers)]  # open memberships per carrier
         self._members = ActiveRows()  # people who joined and had not left at the last review
         self._churned = 0  # people who have left the private domain
+        self._clock = 0.0  # time up to which everyone's clocks have been drawn
+        self.rules = RuleContext(
+            self.population,
+            {
+                "tier": tuple(t.id for t in self.scenario.tiers),
+                "carrier": compiled.carrier_ids,
+                "source": compiled.source_ids,
+                "lure": compiled.lure_ids,
+            },
+        )
         behaviour = self.scenario.behaviour
         self._membership_multiplier = behaviour.membership_rate_multiplier
         self._deal_rate = behaviour.deal_seeker_rate_multiplier
         self._deal_exit = behaviour.deal_seeker_exit_multiplier
         self._source_wait_multiplier = np.array([s.waiting_exit_multiplier for s in compiled.sources])
         self._prices = [product.price for product in self.scenario.products]
+        self._product_index = {product.id: i for i, product in enumerate(self.scenario.products)}
+        venues = self.scenario.venues
+        self._venue_index = {venue.id: i for i, venue in enumerate(venues)}
+        self._venue_mix_members = _normalised([v.share_members for v in venues])
+        self._venue_mix_others = _normalised([v.share_others for v in venues])
 
     def _expected_people(self) -> int:
         days = self.scenario.horizon.acquisition_days
@@ -70,6 +104,8 @@ class Simulation:
         for plan in self.compiled.sources:
             self.env.process(self._arrivals(plan))
         self.env.process(self._reviews())
+        for campaign in self.campaigns:
+            self.env.process(campaign.process())
         self.env.run()  # every process ends by the horizon; `until=` would skip the events due at it
         return self.recorder.ledger(self.population, self.accounts)
 
@@ -97,7 +133,7 @@ class Simulation:
         while start < horizon.horizon_days:
             end = min(start + horizon.step_days, horizon.horizon_days)
             yield self.env.timeout(end - self.env.now)
-            self._advance(start, end)
+            self.advance_to(end)
             for carrier in np.nonzero(self.accounts * self.compiled.carrier_cost_per_day)[0]:
                 amount = self.accounts[carrier] * self.compiled.carrier_cost_per_day[carrier] * (end - start)
                 self.recorder.cost(end, CostKind.ACCOUNT_RUNNING, float(amount), carrier=int(carrier))
@@ -185,6 +221,7 @@ class Simulation:
         dies = dropout > 0
         repeats[dies] = rng.geometric(dropout[dies])
         col("rate")[rows] = rate
+        col("dropout")[rows] = dropout
         col("purchases_left")[rows] = 1 + repeats
 
         joined = np.nonzero(joins)[0]
@@ -270,7 +307,37 @@ class Simulation:
         self.population.member_exit[second, who] = np.inf
         self.population.exit_budget[second, who] = rng.exponential(1.0, who.size)
 
+    # ------------------------------------------------------------------ services to campaigns
+    def open_memberships(self, carrier: int) -> np.ndarray:
+        """Rows whose membership of ``carrier`` had not ended when clocks were last drawn."""
+        exits = self.population.member_exit[carrier]
+        rows, _ = self._open[carrier].refresh(self.population.size, lambda r: exits[r] == np.inf)
+        return rows
+
+    def leave_carrier(self, who: np.ndarray, carrier: int, now: float) -> None:
+        """``who`` leave ``carrier`` at ``now`` (for a reason other than the carrier's exit clock)."""
+        self.population.member_exit[carrier, who] = now
+        self.members_on[carrier] -= who.size
+        self._cancel_late_activations(who)
+        self._update_leave_day(who)
+
+    def record_campaign_purchases(
+        self, who: np.ndarray, now: float, rng: np.random.Generator, campaign: Campaign, index: int
+    ) -> None:
+        """Purchases caused by a campaign's touch, at ``now``, with its offer."""
+        self._record_purchases(who, np.full(who.size, now), rng, campaign, index)
+
+    def revive_buyers(self, who: np.ndarray) -> None:
+        """Buyers who had dropped out buy again: put them back among the live buyers."""
+        self._buyers.add(who)
+
     # ------------------------------------------------------------------ clocks between reviews
+    def advance_to(self, now: float) -> None:
+        """Draw everyone's clocks from where they were last drawn up to ``now`` (a review or a send)."""
+        if now > self._clock:
+            self._advance(self._clock, now)
+            self._clock = now
+
     def _advance(self, t0: float, t1: float) -> None:
         changed = self._carrier_exits(t0, t1)
         self._cancel_late_activations(changed)
@@ -360,20 +427,27 @@ class Simulation:
         left = pop.purchases_left
         rate = pop.rate
         joined = pop.join_day
-        # people who never joined had their whole purchase history drawn when they arrived
+        leave_day = pop.leave_day
+        # People who never joined had their whole purchase history drawn when they arrived. Members who
+        # leave the private domain can never be reached again either: once they leave (in this interval),
+        # the rest of their history is drawn to the horizon and they drop out of the live buyers.
         buyers, _ = self._buyers.refresh(
-            pop.size, lambda rows: (left[rows] > 0) & (rate[rows] > 0) & ~np.isnan(joined[rows])
+            pop.size,
+            lambda rows: (
+                (left[rows] > 0) & (rate[rows] > 0) & ~np.isnan(joined[rows]) & (leave_day[rows] >= t0)
+            ),
         )
         who = buyers[pop.visit_day[buyers] < t1]
         if who.size == 0:
             return
         begin = np.maximum(t0, pop.visit_day[who])
-        leave = pop.leave_day[who]
-        member_end = np.where(np.isnan(leave), begin, np.clip(leave, begin, t1))
+        leave = leave_day[who]
+        end = np.where(leave <= t1, self.scenario.horizon.horizon_days, t1)
+        member_end = np.clip(leave, begin, end)
         # intensity (expected purchases) inside the private domain, then outside it, in this interval
         base = pop.rate[who]
         member_intensity = base * self._membership_multiplier * (member_end - begin)
-        total_intensity = member_intensity + base * (t1 - member_end)
+        total_intensity = member_intensity + base * (end - member_end)
         counts = rng.poisson(total_intensity)
         group, fraction = first_order_statistics(rng, counts, left[who])
         # map each purchase's share of the intensity back to a time through the piecewise-constant rate
@@ -408,24 +482,36 @@ class Simulation:
             self._record_purchases(who, pop.next_regular_day[who], self.streams.purchases)
             self._schedule_regular(who)
 
-    def _record_purchases(self, person: np.ndarray, day: np.ndarray, rng: np.random.Generator) -> None:
-        """Record purchases (products and amounts drawn from ``rng``) and update each buyer's counters
-        (a buyer may appear several times)."""
+    def _record_purchases(
+        self,
+        person: np.ndarray,
+        day: np.ndarray,
+        rng: np.random.Generator,
+        campaign: Campaign | None = None,
+        campaign_index: int = -1,
+    ) -> None:
+        """Record purchases (products, amounts and venues drawn from ``rng``; a campaign's offer applies to
+        the purchases it caused) and update each buyer's counters (a buyer may appear several times)."""
         if person.size == 0:
             return
         pop = self.population
+        offer = campaign.offer if campaign is not None else None
         n_products = len(self._prices)
-        product = (
-            rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
-            if n_products > 1
-            else np.zeros(person.size, dtype=np.int64)
-        )
+        if offer is not None and offer.product is not None:
+            product = np.full(person.size, self._product_index[offer.product], dtype=np.int64)
+        elif n_products > 1:
+            product = rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
+        else:
+            product = np.zeros(person.size, dtype=np.int64)
         amount = np.empty(person.size)
         for index, price in enumerate(self._prices):
             chosen = np.nonzero(product == index)[0]
             if chosen.size:
                 amount[chosen] = price.sample(rng, chosen.size)
-        self.recorder.purchases(person, day, product.astype(np.int16), amount)
+        if offer is not None:
+            amount = np.maximum(0.0, amount * (1.0 - offer.discount) - offer.coupon)
+        venue = self._venues_for(person, day, rng, campaign)
+        self.recorder.purchases(person, day, product.astype(np.int16), amount, venue, campaign_index)
 
         bought, group = np.unique(person, return_inverse=True)
         n = np.bincount(group)
@@ -435,10 +521,28 @@ class Simulation:
         np.maximum.at(last, group, day)
         pop.column("purchases")[bought] += n
         pop.column("purchases_left")[bought] -= n
+        pop.column("spend")[bought] += np.bincount(group, weights=amount)
         first_col = pop.column("first_purchase_day")
         first_col[bought] = np.fmin(first_col[bought], first)
         last_col = pop.column("last_purchase_day")
         last_col[bought] = np.fmax(last_col[bought], last)
+
+    def _venues_for(
+        self, person: np.ndarray, day: np.ndarray, rng: np.random.Generator, campaign: Campaign | None
+    ) -> np.ndarray | None:
+        """Venue of each purchase: the campaign's, else drawn from the members' or others' venue mix."""
+        if not self._venue_index:
+            return None
+        if campaign is not None and campaign.venue is not None:
+            return np.full(person.size, self._venue_index[campaign.venue], dtype=np.int16)
+        pop = self.population
+        member = (pop.join_day[person] <= day) & (pop.leave_day[person] > day)
+        venue = np.empty(person.size, dtype=np.int16)
+        for mask, weights in ((member, self._venue_mix_members), (~member, self._venue_mix_others)):
+            count = int(mask.sum())
+            if count:
+                venue[mask] = rng.choice(weights.size, size=count, p=weights)
+        return venue
 
     # ------------------------------------------------------------------ stage review
     def _review(self, now: float) -> None:
@@ -460,7 +564,20 @@ class Simulation:
             np.where(purchases > 0, Stage.GROWTH, Stage.INTRO),
         )
         stage = np.where(now - last_activity >= lifecycle.dormant_after_days, Stage.DORMANT, stage)
+        went_dormant = members[(stage == Stage.DORMANT) & (stage_column[members] != Stage.DORMANT)]
+        pop.column("dormant_since")[went_dormant] = now
         stage_column[members] = stage
+        self._review_tiers(members, now)
         counts = np.bincount(stage, minlength=5)[:5].astype(np.int64)
         counts[Stage.CHURNED] = self._churned
         self.recorder.snapshot(now, counts)
+
+    def _review_tiers(self, members: np.ndarray, now: float) -> None:
+        """Each member takes the first tier (highest first) whose rule holds."""
+        tiers = self.scenario.tiers
+        if not tiers or members.size == 0:
+            return
+        tier = np.full(members.size, -1, dtype=np.int8)
+        for index in range(len(tiers) - 1, -1, -1):  # lowest first, so higher tiers overwrite
+            tier[self.rules.mask(tiers[index].when, members, now)] = index
+        self.population.column("tier")[members] = tier

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SUBSYSTEMS = ("arrivals", "traits", "buying", "purchases")
+SUBSYSTEMS = ("arrivals", "traits", "buying", "purchases", "campaigns")
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Streams:
     traits: tuple[np.random.Generator, ...]
     buying: tuple[np.random.Generator, ...]
     purchases: np.random.Generator
+    campaigns: tuple[np.random.Generator, ...]  # one per campaign: reach, annoyance, responses
 
 
 def replication_seed(root_seed: int, replication: int) -> np.random.SeedSequence:
@@ -30,7 +31,7 @@ def replication_seed(root_seed: int, replication: int) -> np.random.SeedSequence
     return np.random.SeedSequence(root_seed, spawn_key=(replication,))
 
 
-def make_streams(seed: np.random.SeedSequence, n_sources: int) -> Streams:
+def make_streams(seed: np.random.SeedSequence, n_sources: int, n_campaigns: int = 0) -> Streams:
     """Split a replication's seed into its subsystem streams."""
     children = seed.spawn(len(SUBSYSTEMS))
     named = dict(zip(SUBSYSTEMS, children, strict=True))
@@ -40,4 +41,5 @@ def make_streams(seed: np.random.SeedSequence, n_sources: int) -> Streams:
         traits=tuple(np.random.default_rng(s) for s in named["traits"].spawn(n_sources)),
         buying=tuple(np.random.default_rng(s) for s in named["buying"].spawn(n_sources)),
         purchases=np.random.default_rng(named["purchases"]),
+        campaigns=tuple(np.random.default_rng(s) for s in named["campaigns"].spawn(n_campaigns)),
     )

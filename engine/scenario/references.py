@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
+from engine.scenario.operations import AUDIENCE_FIELDS, CHANNEL_CARRIERS, STAGES, TIER_FIELDS, Comparison
 from engine.scenario.schema import Named, Scenario
 
 Location = tuple[str | int, ...]
@@ -19,7 +20,7 @@ Location = tuple[str | int, ...]
 Problem = tuple[Location, str]
 """A location and a message saying what is wrong there and what would be right."""
 
-ID_SECTIONS = ("sources", "lures", "paths", "carriers", "products")
+ID_SECTIONS = ("sources", "lures", "paths", "carriers", "products", "venues", "tiers", "campaigns")
 """Top-level lists whose items have an ``id``."""
 
 
@@ -67,7 +68,86 @@ def check_references(scenario: Scenario) -> list[Problem]:
                 f"set activation.second_carrier (carriers: {choices}) or set the rate to 0",
             )
         )
+    problems.extend(_operations(scenario))
     return problems
+
+
+def _operations(scenario: Scenario) -> list[Problem]:
+    """Tiers, campaigns and venues name things that exist and test fields that exist."""
+    problems: list[Problem] = []
+    ids = {
+        "tier": [t.id for t in scenario.tiers],
+        "carrier": [c.id for c in scenario.carriers],
+        "source": [s.id for s in scenario.sources],
+        "lure": [lure.id for lure in scenario.lures],
+        "stage": list(STAGES),
+    }
+    products = [p.id for p in scenario.products]
+    venues = [v.id for v in scenario.venues]
+    carrier_kind = {c.id: c.kind for c in scenario.carriers}
+    for index, tier in enumerate(scenario.tiers):
+        for field in tier.when:
+            if field not in TIER_FIELDS:
+                problems.append(((("tiers", index, "when", field)), _unknown_field(field, TIER_FIELDS)))
+    for index, campaign in enumerate(scenario.campaigns):
+        where: Location = ("campaigns", index)
+        owner = f"campaign '{campaign.id}'"
+        if campaign.carrier not in ids["carrier"]:
+            problems.append(
+                (
+                    (*where, "carrier"),
+                    _undefined(owner, "carrier", campaign.carrier, "carriers", ids["carrier"]),
+                )
+            )
+        elif carrier_kind[campaign.carrier] not in CHANNEL_CARRIERS[campaign.channel]:
+            allowed = ", ".join(CHANNEL_CARRIERS[campaign.channel])
+            problems.append(
+                (
+                    (*where, "channel"),
+                    (
+                        f"{owner} sends {campaign.channel} on carrier '{campaign.carrier}' of kind "
+                        f"{carrier_kind[campaign.carrier]}; {campaign.channel} needs a carrier of kind "
+                        f"{allowed}"
+                    ),
+                )
+            )
+        if campaign.offer.product is not None and campaign.offer.product not in products:
+            problems.append(
+                (
+                    (*where, "offer", "product"),
+                    _undefined(owner, "product", campaign.offer.product, "products", products),
+                )
+            )
+        if campaign.venue is not None and campaign.venue not in venues:
+            problems.append(((*where, "venue"), _undefined(owner, "venue", campaign.venue, "venues", venues)))
+        for tier in campaign.response.by_tier:
+            if tier not in ids["tier"]:
+                problems.append(
+                    (
+                        (*where, "response", "by_tier", tier),
+                        _undefined(owner, "tier", tier, "tiers", ids["tier"]),
+                    )
+                )
+        for field, condition in campaign.audience.items():
+            if field not in AUDIENCE_FIELDS:
+                problems.append(((*where, "audience", field), _unknown_field(field, AUDIENCE_FIELDS)))
+            elif field in ids:
+                values = condition.in_ if isinstance(condition, Comparison) else (condition,)
+                for value in values or ():
+                    if value not in ids[field]:
+                        problems.append(
+                            (
+                                (*where, "audience", field),
+                                _undefined(owner, field, str(value), f"{field}s", ids[field]),
+                            )
+                        )
+    return problems
+
+
+def _unknown_field(field: str, allowed: Sequence[str]) -> str:
+    message = f"unknown field '{field}'; allowed: {', '.join(allowed)}"
+    guesses = difflib.get_close_matches(field, allowed, n=1)
+    return message + (f" — did you mean '{guesses[0]}'?" if guesses else "")
 
 
 def _duplicate_ids(section: str, items: Sequence[Named]) -> list[Problem]:

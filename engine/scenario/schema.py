@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from engine.distributions import (
     Beta,
@@ -20,35 +20,8 @@ from engine.distributions import (
     ProbabilityDistribution,
     RateDistribution,
 )
-
-Identifier = str
-ID_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
-MAX_DAYS = 3650.0
-MAX_MONEY = 1e9
-
-
-class Frozen(BaseModel):
-    """Base of every scenario section: immutable, unknown keys rejected, field docstrings kept."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-
-
-class Label(Frozen):
-    """A display name in Chinese and English."""
-
-    zh: str = Field(default="", max_length=80)
-    """Chinese label, e.g. 企业微信."""
-    en: str = Field(default="", max_length=80)
-    """English label, e.g. WeCom."""
-
-
-class Named(Frozen):
-    """An item of a list that other sections refer to by ``id``; variants merge such lists by ``id``."""
-
-    id: Identifier = Field(pattern=ID_PATTERN)
-    """Lower-case letters, digits and underscores, starting with a letter; other sections refer to it."""
-    label: Label = Label()
-    """Display names in Chinese and English (defaults to the id)."""
+from engine.scenario.base import MAX_DAYS, MAX_MONEY, Frozen, Identifier, Label, Named
+from engine.scenario.operations import Campaign, Disturbance, Tier, Venue
 
 
 class Meta(Frozen):
@@ -192,6 +165,9 @@ class Carrier(Named):
     """Accounts that can be opened at most (when_full: open_account)."""
     account_open_cost: float = Field(strict=True, default=0, ge=0, le=MAX_MONEY)
     """One-off cost of opening an extra account."""
+    account_type: Literal["subscription", "service"] = "subscription"
+    """For an official account: 订阅号 subscription (1 broadcast a day, folded) or
+    服务号 service (4 a month)."""
     cost_per_account_month: float = Field(strict=True, default=0, ge=0, le=MAX_MONEY)
     """Running cost per open account per 30 days (an ops cost)."""
 
@@ -299,6 +275,14 @@ class Scenario(Frozen):
     """Buying behaviour of customers."""
     products: tuple[Product, ...] = Field(min_length=1, max_length=200)
     """Products customers buy."""
+    venues: tuple[Venue, ...] = Field(default=(), max_length=50)
+    """Where purchases happen and the fee each charges (none: no fees)."""
+    tiers: tuple[Tier, ...] = Field(default=(), max_length=20)
+    """Value tiers from the highest to the lowest (新激活, 普通, 活跃, 付费, 铁杆粉丝 ...)."""
+    campaigns: tuple[Campaign, ...] = Field(default=(), max_length=100)
+    """Campaign rules: who is touched, on which channel, when, with what offer."""
+    disturbance: Disturbance = Disturbance()
+    """How much touching members tolerate."""
 
 
 # Re-exported so a scenario's users can build distributions without another import.
@@ -306,7 +290,9 @@ __all__ = [
     "Activation",
     "Behaviour",
     "Beta",
+    "Campaign",
     "Carrier",
+    "Disturbance",
     "Fixed",
     "Gamma",
     "Horizon",
@@ -322,4 +308,6 @@ __all__ = [
     "Reach",
     "Scenario",
     "Source",
+    "Tier",
+    "Venue",
 ]

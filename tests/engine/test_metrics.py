@@ -117,6 +117,10 @@ def make_ledger(
         deal_seeker=np.zeros(len(people), dtype=bool),
         first_purchase_day=first.astype(np.float64),
         stage_end=column("stage", np.int8),
+        tier_end=np.full(len(people), -1, dtype=np.int8),
+        touches=np.zeros(len(people), dtype=np.int64),
+        annoyed_out=np.zeros(len(people), dtype=bool),
+        service_cost=np.zeros(len(people)),
     )
     bought = list(zip(*purchases, strict=True)) if purchases else [()] * 6
     purchase_table = Purchases(
@@ -126,6 +130,8 @@ def make_ledger(
         cost_of_goods=np.array(bought[3], dtype=np.float64),
         fee=np.array(bought[4], dtype=np.float64),
         product=np.array(bought[5], dtype=np.int16),
+        venue=np.full(len(purchases), -1, dtype=np.int16),
+        campaign=np.full(len(purchases), -1, dtype=np.int16),
     )
     paid = list(zip(*costs, strict=True)) if costs else [()] * 7
     cost_table = Costs(
@@ -136,6 +142,7 @@ def make_ledger(
         lure=np.array(paid[4], dtype=np.int16),
         carrier=np.array(paid[5], dtype=np.int16),
         person=np.array(paid[6], dtype=np.int64),
+        campaign=np.full(len(costs), -1, dtype=np.int16),
     )
     members = [i for i, p in enumerate(people) if not math.isnan(p["join"])]
     membership_table = Memberships(

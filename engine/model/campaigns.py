@@ -1,0 +1,201 @@
+"""Campaign rules at work: one simpy event per send, its effect a vectorized operation on the audience.
+
+A send at time ``t`` first advances everyone's clocks to ``t`` (so membership, purchases and tiers are
+exact at ``t``), then: the audience mask over the carrier's members, the platform limit (DOMAIN-FACTS), who
+the message reaches (the carrier's reach per message), annoyance and the exits it causes, and who buys
+because of it (with the offer applied). Costs and staff minutes are recorded per send.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from engine.ledger import CostKind
+from engine.model.population import UNLIMITED_PURCHASES
+from engine.scenario.limits import TouchLimit, touch_limit
+from engine.scenario.schema import Campaign
+
+if TYPE_CHECKING:
+    from engine.model.simulation import Simulation
+
+ANNOYANCE_DAYS = 7.0  # time constant of the annoyance level: it counts about a week of touches
+EVENT_COLUMNS = {
+    "joined": "join_day",
+    "activated": "activation_day",
+    "first_purchase": "first_purchase_day",
+    "went_dormant": "dormant_since",
+}
+
+
+def limit_columns(campaigns: tuple[Campaign, ...], limits: list[TouchLimit | None]) -> dict[str, tuple]:
+    """Extra population columns the campaigns need: platform-limit counters and event bookkeeping."""
+    columns: dict[str, tuple] = {}
+    for campaign, limit in zip(campaigns, limits, strict=True):
+        if limit is not None:
+            key = f"{campaign.carrier}_{campaign.channel}"
+            columns[f"limit_period_{key}"] = (np.int64, -1)
+            columns[f"limit_count_{key}"] = (np.int64, 0)
+        if campaign.schedule.on is not None:
+            columns[f"event_sent_{campaign.id}"] = (np.float64, np.nan)
+    return columns
+
+
+class CampaignRunner:
+    """The send processes of one campaign."""
+
+    def __init__(self, sim: Simulation, index: int, campaign: Campaign, limit: TouchLimit | None) -> None:
+        self.sim = sim
+        self.index = index
+        self.campaign = campaign
+        self.limit = limit
+        self.rng = sim.streams.campaigns[index]
+        scenario = sim.scenario
+        self.carrier = sim.compiled.carrier_ids.index(campaign.carrier)
+        carrier = scenario.carriers[self.carrier]
+        self.reach = carrier.reach_per_message * campaign.reach_multiplier
+        tier_ids = [t.id for t in scenario.tiers]
+        response = campaign.response
+        # index by tier + 1 so that "no tier" (-1) takes the default
+        self.response = np.array(
+            [response.default, *(response.by_tier.get(t, response.default) for t in tier_ids)]
+        )
+        self.tolerance = scenario.disturbance.tolerance()
+        self.exit_probability = scenario.disturbance.exit_probability_per_excess_touch
+        self.limit_key = f"{campaign.carrier}_{campaign.channel}"
+        horizon = scenario.horizon
+        self.discount_per_day = horizon.discount_rate / 365.0
+        self.clv_days = horizon.clv_horizon_days
+        self.cohort_end = horizon.horizon_days - horizon.clv_horizon_days
+
+    def process(self) -> Generator[simpy.Event, None, None]:
+        """Send on the campaign's schedule until its end day or the horizon."""
+        schedule = self.campaign.schedule
+        horizon = self.sim.scenario.horizon.horizon_days
+        end = min(schedule.end_day if schedule.end_day is not None else horizon, horizon)
+        env = self.sim.env
+        if schedule.every_days is not None:
+            times = np.arange(schedule.start_day, end + 1e-9, schedule.every_days)
+        elif schedule.days is not None:
+            times = np.array(sorted(d for d in schedule.days if schedule.start_day <= d <= end))
+        else:
+            times = np.arange(math.ceil(schedule.start_day), math.floor(end) + 1, 1.0)
+        for time in times:
+            yield env.timeout(float(time) - env.now)
+            self.send(float(time))
+
+    def _audience(self, now: float) -> np.ndarray:
+        sim = self.sim
+        pop = sim.population
+        carrier = self.carrier
+        rows = sim.open_memberships(carrier)
+        rows = rows[(pop.member_start[carrier, rows] <= now) & (pop.member_exit[carrier, rows] > now)]
+        on = self.campaign.schedule.on
+        if on is not None:
+            event = pop.column(EVENT_COLUMNS[on])[rows]
+            sent = pop.column(f"event_sent_{self.campaign.id}")[rows]
+            delay = self.campaign.schedule.delay_days
+            due = (
+                (event + delay <= now) & (event + delay >= self.campaign.schedule.start_day) & (event != sent)
+            )
+            rows = rows[due]
+            pop.column(f"event_sent_{self.campaign.id}")[rows] = pop.column(EVENT_COLUMNS[on])[rows]
+        return rows[sim.rules.mask(self.campaign.audience, rows, now)]
+
+    def _within_limit(self, rows: np.ndarray, now: float) -> np.ndarray:
+        """Drop the members who have had their platform allowance for this period; count the rest."""
+        if self.limit is None:
+            return rows
+        pop = self.sim.population
+        period_column = pop.column(f"limit_period_{self.limit_key}")
+        count_column = pop.column(f"limit_count_{self.limit_key}")
+        period = int(now // self.limit.period_days)
+        fresh = period_column[rows] != period
+        count_column[rows[fresh]] = 0
+        period_column[rows[fresh]] = period
+        allowed = count_column[rows] < self.limit.count
+        self.sim.recorder.campaign_blocked[self.index] += int((~allowed).sum())
+        rows = rows[allowed]
+        count_column[rows] += 1
+        return rows
+
+    def send(self, now: float) -> None:
+        """One send: audience → platform limit → reach → annoyance exits → responses and purchases."""
+        sim = self.sim
+        sim.advance_to(now)
+        recorder = sim.recorder
+        audience = self._within_limit(self._audience(now), now)
+        recorder.campaign_sends[self.index] += 1
+        recorder.campaign_audience[self.index] += audience.size
+        reached = audience[self.rng.random(audience.size) < self.reach]
+        if reached.size == 0:
+            return
+        recorder.campaign_reached[self.index] += reached.size
+        recorder.campaign_staff_minutes[self.index] += reached.size * self.campaign.staff_minutes_per_touch
+        stayed = self._touch(reached, now)
+        self._respond(stayed, now)
+        cost = self.campaign.cost_per_touch
+        if cost:
+            recorder.cost(now, CostKind.TOUCH, cost * reached.size, carrier=self.carrier, campaign=self.index)
+            self._service_costs(reached, now, cost)
+
+    def _touch(self, reached: np.ndarray, now: float) -> np.ndarray:
+        """Count the touch, raise annoyance, let the annoyed leave; returns those still on the carrier."""
+        pop = self.sim.population
+        pop.column("touches")[reached] += 1
+        last = pop.last_touch_day[reached]
+        decay = np.where(np.isnan(last), 0.0, np.exp(-(now - np.nan_to_num(last)) / ANNOYANCE_DAYS))
+        level = pop.annoyance[reached] * decay + 1.0
+        pop.column("annoyance")[reached] = level
+        pop.column("last_touch_day")[reached] = now
+        over = level > self.tolerance
+        leaving = over & (self.rng.random(reached.size) < self.exit_probability)
+        if leaving.any():
+            self.sim.leave_carrier(reached[leaving], self.carrier, now)
+            pop.column("annoyed_out")[reached[leaving]] = True
+        return reached[~leaving]
+
+    def _respond(self, reached: np.ndarray, now: float) -> None:
+        sim = self.sim
+        pop = sim.population
+        probability = self.response[pop.tier[reached].astype(np.int64) + 1]
+        dropped_out = pop.purchases_left[reached] <= 0
+        probability = probability * np.where(dropped_out, self.campaign.response.dropped_out_multiplier, 1.0)
+        buyers = reached[self.rng.random(reached.size) < probability]
+        if buyers.size == 0:
+            return
+        pop.column("interactions")[buyers] += 1
+        revived = buyers[pop.purchases_left[buyers] <= 0]
+        sim.record_campaign_purchases(buyers, now, self.rng, self.campaign, self.index)
+        if revived.size:  # a response brings a dropped-out buyer back, with a fresh dropout clock
+            dropout = pop.dropout[revived]
+            repeats = np.full(revived.size, UNLIMITED_PURCHASES, dtype=np.int64)
+            dies = dropout > 0
+            repeats[dies] = self.rng.geometric(dropout[dies])
+            pop.column("purchases_left")[revived] = repeats
+            sim.revive_buyers(revived)
+
+    def _service_costs(self, reached: np.ndarray, now: float, cost: float) -> None:
+        """Touch costs inside each person's CLV window count against their CLV (discounted)."""
+        pop = self.sim.population
+        first = pop.first_purchase_day[reached]
+        offset = now - first
+        inside = (offset >= 0) & (offset <= self.clv_days)
+        who, offset = reached[inside], offset[inside]
+        value = cost * np.exp(-self.discount_per_day * offset)
+        pop.column("service_cost")[who] += value
+        cohort = first[inside] <= self.cohort_end
+        np.add.at(
+            self.sim.recorder.service_cost_by_offset,
+            (pop.source[who[cohort]], np.floor(offset[cohort]).astype(np.int64)),
+            value[cohort],
+        )
+
+
+def campaign_limits(sim: Simulation) -> list[TouchLimit | None]:
+    """The platform limit of each campaign of the simulation's scenario."""
+    return [touch_limit(sim.scenario, campaign) for campaign in sim.scenario.campaigns]
