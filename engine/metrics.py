@@ -69,6 +69,8 @@ METRICS: tuple[MetricInfo, ...] = (
     MetricInfo("total_cost", "总成本", "total cost", "money"),
     MetricInfo("profit", "利润", "profit", "money"),
     MetricInfo("top20_revenue_share", "前20%客户收入占比", "top-20% revenue share", "share", "no customers"),
+    MetricInfo("touches_per_member", "人均触达次数", "touches per member", "ratio", "no new members"),
+    MetricInfo("annoyance_exits", "打扰流失人数", "annoyance exits", "count"),
     MetricInfo("members_end", "期末私域用户数", "members at end", "count"),
     MetricInfo("dormant_share_end", "期末休眠占比", "dormant share at end", "share", "no members at the end"),
 )
@@ -144,7 +146,17 @@ def _contributions(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     offset_p, value_p = window(purchases.person, purchases.day, margin)
     served = costs.person >= 0
     offset_c, value_c = window(costs.person[served], costs.day[served], -costs.amount[served])
-    return cohort, np.concatenate((offset_p, offset_c)), np.concatenate((value_p, value_c))
+    # touch costs of cohort members, already discounted and binned by whole days after the first purchase
+    touch_costs = (
+        ledger.service_cost_by_offset.sum(axis=0) if ledger.service_cost_by_offset.size else np.zeros(0)
+    )
+    offset_t = np.nonzero(touch_costs)[0].astype(np.float64)
+    value_t = -touch_costs[offset_t.astype(np.int64)]
+    return (
+        cohort,
+        np.concatenate((offset_p, offset_c, offset_t)),
+        np.concatenate((value_p, value_c, value_t)),
+    )
 
 
 @dataclass(frozen=True)
@@ -233,6 +245,8 @@ def compute_metrics(ledger: Ledger) -> dict[str, Value]:
         total_cost=acquisition + ops,
         profit=gross_margin - acquisition - ops,
         top20_revenue_share=top20_revenue_share(ledger),
+        touches_per_member=_ratio(float(people.touches.sum()), new_members),
+        annoyance_exits=float(people.annoyed_out.sum()),
         members_end=members_end,
         dormant_share_end=_ratio(
             float(np.sum(people.stage_end[members_end_mask] == Stage.DORMANT)), members_end
@@ -284,8 +298,12 @@ def subset(ledger: Ledger, dimension: str, index: int) -> Ledger:
     memberships = replace(memberships, person=renumber[memberships.person])
     visitors = np.zeros_like(ledger.visitors)
     visitors[sources] = ledger.visitors[sources]
+    service = np.zeros_like(ledger.service_cost_by_offset)
+    if service.size:
+        service[sources] = ledger.service_cost_by_offset[sources]
     return replace(
         ledger,
+        service_cost_by_offset=service,
         people=new_people,
         purchases=purchases,
         costs=costs,
@@ -294,13 +312,78 @@ def subset(ledger: Ledger, dimension: str, index: int) -> Ledger:
     )
 
 
-def compute_breakdown(ledger: Ledger) -> dict[str, dict[str, dict[str, Value]]]:
-    """Metrics per source, per lure (people who took it) and per carrier (people who joined through it)."""
-    ids = {"source": ledger.source_ids, "lure": ledger.lure_ids, "carrier": ledger.carrier_ids}
+CAMPAIGN_METRICS: tuple[MetricInfo, ...] = (
+    MetricInfo("sends", "发送次数", "sends", "count"),
+    MetricInfo("audience", "目标人次", "audience (member-sends)", "count"),
+    MetricInfo("reached", "触达人次", "touches reached", "count"),
+    MetricInfo("blocked_by_platform", "超平台限制未发", "blocked by platform limits", "count"),
+    MetricInfo("responses", "响应购买", "purchases caused", "count"),
+    MetricInfo("cost", "活动成本", "campaign cost", "money"),
+    MetricInfo("attributed_revenue", "归因收入", "attributed revenue", "money"),
+    MetricInfo("attributed_margin", "归因毛利", "attributed margin", "money"),
+    MetricInfo("margin_per_touch", "单次触达毛利", "margin per touch", "money", "no touch reached anyone"),
+    MetricInfo("staff_hours", "人工工时", "staff hours", "count"),
+)
+TIER_METRICS: tuple[MetricInfo, ...] = (
+    MetricInfo("members_end", "期末人数", "members at end", "count"),
+    MetricInfo(
+        "share_of_members_end", "期末占比", "share of members at end", "share", "no members at the end"
+    ),
+    MetricInfo("revenue_per_member", "人均收入", "revenue per member", "money", "no members in the tier"),
+)
+DIMENSION_METRICS: dict[str, tuple[MetricInfo, ...]] = {
+    **{dimension: METRICS for dimension in BREAKDOWN_DIMENSIONS},
+    "campaign": CAMPAIGN_METRICS,
+    "tier": TIER_METRICS,
+}
+"""The metrics each breakdown dimension reports."""
+
+
+def campaign_metrics(ledger: Ledger, index: int) -> dict[str, Value]:
+    """What one campaign did: sends, reach, purchases it caused, its cost and the margin attributed to it."""
+    purchases = ledger.purchases
+    caused = purchases.campaign == index
+    revenue = float(purchases.amount[caused].sum())
+    margin = revenue - float(purchases.cost_of_goods[caused].sum() + purchases.fee[caused].sum())
+    reached = float(ledger.campaign_reached[index])
     return {
+        "sends": float(ledger.campaign_sends[index]),
+        "audience": float(ledger.campaign_audience[index]),
+        "reached": reached,
+        "blocked_by_platform": float(ledger.campaign_blocked[index]),
+        "responses": float(caused.sum()),
+        "cost": float(ledger.costs.amount[ledger.costs.campaign == index].sum()),
+        "attributed_revenue": revenue,
+        "attributed_margin": margin,
+        "margin_per_touch": _ratio(margin, reached),
+        "staff_hours": float(ledger.campaign_staff_minutes[index]) / 60.0,
+    }
+
+
+def tier_metrics(ledger: Ledger, index: int) -> dict[str, Value]:
+    """The tier mix at the end: members in the tier, their share, their revenue per head."""
+    people = ledger.people
+    in_tier = people.tier_end == index
+    members_end = float(np.sum(people.leave_day == np.inf))
+    count = float(in_tier.sum())
+    revenue = float(ledger.purchases.amount[in_tier[ledger.purchases.person]].sum()) if count else 0.0
+    return {
+        "members_end": count,
+        "share_of_members_end": _ratio(count, members_end),
+        "revenue_per_member": _ratio(revenue, count),
+    }
+
+
+def compute_breakdown(ledger: Ledger) -> dict[str, dict[str, dict[str, Value]]]:
+    """Metrics per source, lure and carrier (the sources behind each), per campaign, and the tier mix."""
+    ids = {"source": ledger.source_ids, "lure": ledger.lure_ids, "carrier": ledger.carrier_ids}
+    breakdown = {
         dimension: {
             group_id: compute_metrics(subset(ledger, dimension, i))
             for i, group_id in enumerate(ids[dimension])
         }
         for dimension in BREAKDOWN_DIMENSIONS
     }
+    breakdown["campaign"] = {c: campaign_metrics(ledger, i) for i, c in enumerate(ledger.campaign_ids)}
+    breakdown["tier"] = {t: tier_metrics(ledger, i) for i, t in enumerate(ledger.tier_ids)}
+    return breakdown

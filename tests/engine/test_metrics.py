@@ -270,6 +270,7 @@ UNDEFINED_WHEN_EMPTY = {
     "payback_days",
     "top20_revenue_share",
     "dormant_share_end",
+    "touches_per_member",
 }
 
 
@@ -636,7 +637,7 @@ def test_breakdown_by_source_adds_up_when_every_cost_has_a_source() -> None:
     assert totals["acquisition_cost"] == 394.0
     assert by_source["s2"]["cac"] == 24.0 / 2  # persons 2 and 4 bought
     breakdown = compute_breakdown(ledger)
-    assert set(breakdown) == {"source", "lure", "carrier"}
+    assert set(breakdown) == {"source", "lure", "carrier", "campaign", "tier"}
     assert set(breakdown["lure"]) == {"l0", "l1"}
     assert set(breakdown["carrier"]) == {"c0", "c1"}
     assert breakdown["lure"]["l0"]["visitors"] == 130.0

@@ -1,0 +1,56 @@
+"""Seed lessons reproduced by the shipped example scenarios: direction and rough size of each effect.
+
+Each pair runs on the same seeds (common random numbers), so the paired difference per replication is
+compared with its own Student-t 95% confidence interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.runner import run
+from engine.scenario import load_scenario
+from engine.stats import summarize
+
+EXAMPLES = "scenarios/examples"
+REPS = 4
+SEED = 11
+
+
+def _paired(first: str, second: str, metric: str) -> tuple[float, float, float]:
+    """Mean and 95% CI of ``metric(second) − metric(first)`` over paired replications."""
+    a = run(load_scenario(f"{EXAMPLES}/{first}.yaml").scenario, REPS, SEED)
+    b = run(load_scenario(f"{EXAMPLES}/{second}.yaml").scenario, REPS, SEED)
+    diffs = [
+        rb.metrics[metric] - ra.metrics[metric] for ra, rb in zip(a.replications, b.replications, strict=True)
+    ]
+    summary = summarize(diffs)
+    assert summary.mean is not None and summary.ci_low is not None and summary.ci_high is not None
+    return summary.mean, summary.ci_low, summary.ci_high
+
+
+@pytest.mark.slow
+def test_seed001_q9_daily_group_deals_pay_in_a_restaurant() -> None:
+    """High-frequency category: daily deals are tolerated and add profit (seed 001 Q9)."""
+    mean, low, high = _paired("seed001_q9_restaurant", "seed001_q9_restaurant_daily_deals", "profit")
+    assert low > 0, (mean, low, high)
+    _, _, annoyed_high = _paired(
+        "seed001_q9_restaurant", "seed001_q9_restaurant_daily_deals", "annoyance_exits"
+    )
+    assert annoyed_high < 50  # a handful at most among thousands of members
+
+
+@pytest.mark.slow
+def test_seed001_q9_daily_group_deals_empty_a_low_frequency_brands_groups() -> None:
+    """Low-frequency category: the same daily deals annoy members out of the groups and cost profit."""
+    mean, low, high = _paired("seed001_q9_low_frequency", "seed001_q9_low_frequency_daily_deals", "profit")
+    assert high < 0, (mean, low, high)
+    base = run(load_scenario(f"{EXAMPLES}/seed001_q9_low_frequency.yaml").scenario, REPS, SEED).summary()
+    deals = run(
+        load_scenario(f"{EXAMPLES}/seed001_q9_low_frequency_daily_deals.yaml").scenario, REPS, SEED
+    ).summary()
+    assert base["members_end"].mean is not None and deals["members_end"].mean is not None
+    assert deals["members_end"].mean < 0.1 * base["members_end"].mean  # the pool all but empties
+    assert np.isclose(base["annoyance_exits"].mean or 0.0, 0.0)
+    assert (deals["annoyance_exits"].mean or 0.0) > 0.5 * (base["new_members"].mean or 0.0)
