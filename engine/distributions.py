@@ -74,6 +74,25 @@ class Beta(_Distribution):
         return self.a / (self.a + self.b)
 
 
+class Exponential(_Distribution):
+    """Exponential with the given mean (memoryless durations: service times of a queue)."""
+
+    dist: Literal["exponential"] = "exponential"
+    """Distribution tag: exponential."""
+    mean_value: float = Field(strict=True, gt=0, le=1e9, alias="mean")
+    """Mean of the distribution."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
+    )
+
+    def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
+        return rng.exponential(self.mean_value, size)
+
+    def mean(self) -> float:
+        return self.mean_value
+
+
 class LogNormal(_Distribution):
     """Log-normal stated by its own mean and standard deviation (not those of the logarithm)."""
 
@@ -134,3 +153,8 @@ ProbabilityDistribution = Annotated[Fixed | Beta | Uniform, Field(discriminator=
 
 PriceDistribution = Annotated[Fixed | LogNormal | Gamma | Uniform, Field(discriminator="dist")]
 """A distribution of amounts of money per purchase."""
+
+DurationDistribution = Annotated[
+    Fixed | Exponential | Gamma | LogNormal | Uniform, Field(discriminator="dist")
+]
+"""A distribution of durations (minutes of staff time)."""

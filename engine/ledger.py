@@ -156,7 +156,13 @@ class Ledger:
     campaign_sends: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sends per campaign
     campaign_audience: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # audience, summed
     campaign_reached: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # touches reached
-    campaign_blocked: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # over platform limits
+    campaign_blocked: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # over platform limit
     campaign_staff_minutes: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # discounted service costs of CLV-cohort members by source and whole days after their first purchase
     service_cost_by_offset: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    staff_ids: tuple[str, ...] = ()
+    staff_headcount: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    staff_busy_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # clock days of service, summed
+    lead_staff: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))  # per lead served
+    lead_wait_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # joining → consultation start
+    lead_bought: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))

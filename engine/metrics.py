@@ -71,6 +71,8 @@ METRICS: tuple[MetricInfo, ...] = (
     MetricInfo("top20_revenue_share", "前20%客户收入占比", "top-20% revenue share", "share", "no customers"),
     MetricInfo("touches_per_member", "人均触达次数", "touches per member", "ratio", "no new members"),
     MetricInfo("annoyance_exits", "打扰流失人数", "annoyance exits", "count"),
+    MetricInfo("staff_utilisation", "顾问利用率", "staff utilisation", "share", "no staff pool"),
+    MetricInfo("mean_wait_days", "平均等待天数", "mean wait (days)", "days", "no lead was served"),
     MetricInfo("members_end", "期末私域用户数", "members at end", "count"),
     MetricInfo("dormant_share_end", "期末休眠占比", "dormant share at end", "share", "no members at the end"),
 )
@@ -247,6 +249,10 @@ def compute_metrics(ledger: Ledger) -> dict[str, Value]:
         top20_revenue_share=top20_revenue_share(ledger),
         touches_per_member=_ratio(float(people.touches.sum()), new_members),
         annoyance_exits=float(people.annoyed_out.sum()),
+        staff_utilisation=_ratio(
+            float(ledger.staff_busy_days.sum()), float(ledger.staff_headcount.sum()) * ledger.horizon_days
+        ),
+        mean_wait_days=float(ledger.lead_wait_days.mean()) if ledger.lead_wait_days.size else None,
         members_end=members_end,
         dormant_share_end=_ratio(
             float(np.sum(people.stage_end[members_end_mask] == Stage.DORMANT)), members_end

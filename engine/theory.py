@@ -18,6 +18,8 @@ unit ``alpha`` is expressed in (weeks for the published CDNOW fit).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 from scipy import integrate, special
@@ -297,3 +299,22 @@ def geometric_poisson_expected_purchases(
     safe_k = np.where(k > 0, k, 1.0)
     g = np.where(k > 0, -np.expm1(-safe_k) / safe_k, 1.0)
     return _to_output(np.asarray(exposure * g, dtype=float))
+
+
+def erlang_c_wait_probability(arrival_rate: float, service_rate: float, servers: int) -> float:
+    """Erlang C: probability that an arrival to an M/M/c queue has to wait (all ``servers`` busy).
+
+    With offered load a = λ/μ < c: C(c, a) = [a^c / c! · c/(c − a)] / [Σ_{k<c} a^k/k! + a^c / c! · c/(c − a)].
+    """
+    load = arrival_rate / service_rate
+    if not 0 < load < servers:
+        raise ValueError(f"offered load λ/μ = {load:g} must lie in (0, servers = {servers})")
+    terms = [load**k / math.factorial(k) for k in range(servers)]
+    top = load**servers / math.factorial(servers) * servers / (servers - load)
+    return top / (sum(terms) + top)
+
+
+def mmc_mean_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
+    """Mean time in queue of an M/M/c queue: W_q = C(c, λ/μ) / (c·μ − λ)."""
+    wait_probability = erlang_c_wait_probability(arrival_rate, service_rate, servers)
+    return wait_probability / (servers * service_rate - arrival_rate)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.scenario.schema import Scenario, Source
+from engine.scenario.schema import Consultation, Scenario, Source
 
 
 def hazard_from_monthly_rate(monthly_exit_rate: float) -> float:
@@ -41,6 +41,7 @@ class SourcePlan:
     deal_seeker_share: float
     fulfilment_delay_days: float
     waiting_exit_multiplier: float
+    consultation: Consultation | None  # new members queue for an adviser
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
                 deal_seeker_share=lure.deal_seeker_share if lure else 0.0,
                 fulfilment_delay_days=lure.fulfilment_delay_days if lure else 0.0,
                 waiting_exit_multiplier=lure.waiting_exit_multiplier if lure else 1.0,
+                consultation=source.consultation,
             )
         )
     carriers = scenario.carriers

@@ -7,6 +7,7 @@ import numpy as np
 from engine.ledger import CostKind, Costs, Ledger, Memberships, People, Purchases
 from engine.model.compiled import CompiledScenario
 from engine.model.population import Population
+from engine.model.staff import StaffPools
 
 
 def _concat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -121,7 +122,7 @@ class Recorder:
         self.snapshot_days.append(day)
         self.snapshot_stages.append(stage_counts)
 
-    def ledger(self, population: Population, accounts: np.ndarray) -> Ledger:
+    def ledger(self, population: Population, accounts: np.ndarray, staff: StaffPools) -> Ledger:
         """Assemble the ledger at the end of the horizon."""
         compiled = self.compiled
         horizon = compiled.scenario.horizon
@@ -194,4 +195,10 @@ class Recorder:
             campaign_blocked=self.campaign_blocked.copy(),
             campaign_staff_minutes=self.campaign_staff_minutes.copy(),
             service_cost_by_offset=self.service_cost_by_offset.copy(),
+            staff_ids=tuple(pool.id for pool in compiled.scenario.staff),
+            staff_headcount=np.array([pool.headcount for pool in compiled.scenario.staff], dtype=np.int64),
+            staff_busy_days=staff.busy_days.copy(),
+            lead_staff=np.array(staff.lead_pool, dtype=np.int16),
+            lead_wait_days=np.array(staff.lead_wait, dtype=np.float64),
+            lead_bought=np.array(staff.lead_bought, dtype=bool),
         )

@@ -24,9 +24,10 @@ from engine.model.compiled import CompiledScenario, SourcePlan, compile_scenario
 from engine.model.population import UNLIMITED_PURCHASES, ActiveRows, Population
 from engine.model.recorder import Recorder
 from engine.model.rules import RuleContext
+from engine.model.staff import StaffPools
 from engine.model.streams import Streams, make_streams, replication_seed
 from engine.scenario.limits import touch_limit
-from engine.scenario.schema import Campaign, Scenario
+from engine.scenario.schema import Campaign, Consultation, Scenario
 
 
 def _normalised(weights: list[float]) -> np.ndarray:
@@ -56,6 +57,7 @@ class Simulation:
             capacity=self._expected_people(),
             extra_columns=limit_columns(self.scenario.campaigns, limits),
         )
+        self.staff = StaffPools(self)
         self.campaigns = [
             CampaignRunner(self, index, campaign, limit)
             for index, (campaign, limit) in enumerate(zip(self.scenario.campaigns, limits, strict=True))
@@ -106,8 +108,9 @@ class Simulation:
         self.env.process(self._reviews())
         for campaign in self.campaigns:
             self.env.process(campaign.process())
-        self.env.run()  # every process ends by the horizon; `until=` would skip the events due at it
-        return self.recorder.ledger(self.population, self.accounts)
+        # `until=horizon` would skip the events due at the horizon itself; leads still queueing then are cut
+        self.env.run(until=self.scenario.horizon.horizon_days + 1e-9)
+        return self.recorder.ledger(self.population, self.accounts, self.staff)
 
     def _arrivals(self, plan: SourcePlan):  # type: ignore[no-untyped-def]
         """One event per day of the acquisition window: that day's visitors from one source."""
@@ -134,6 +137,7 @@ class Simulation:
             end = min(start + horizon.step_days, horizon.horizon_days)
             yield self.env.timeout(end - self.env.now)
             self.advance_to(end)
+            self.staff.charge(start, end)
             for carrier in np.nonzero(self.accounts * self.compiled.carrier_cost_per_day)[0]:
                 amount = self.accounts[carrier] * self.compiled.carrier_cost_per_day[carrier] * (end - start)
                 self.recorder.cost(end, CostKind.ACCOUNT_RUNNING, float(amount), carrier=int(carrier))
@@ -255,6 +259,8 @@ class Simulation:
                 carrier=plan.carrier,
             )
             self._second_carrier(plan, rng, members, activated, activation_day)
+            if plan.consultation is not None:
+                self.staff.add_leads(members, join_day, plan.consultation, rng)
 
         bought = np.nonzero(buys)[0]
         buying = self.streams.buying[plan.index]
@@ -326,6 +332,12 @@ class Simulation:
     ) -> None:
         """Purchases caused by a campaign's touch, at ``now``, with its offer."""
         self._record_purchases(who, np.full(who.size, now), rng, campaign, index)
+
+    def record_consultation_purchase(self, person: int, now: float, consultation: Consultation) -> None:
+        """A lead who bought after a consultation."""
+        self._record_purchases(
+            np.array([person]), np.array([now]), self.streams.purchases, product=consultation.product
+        )
 
     def revive_buyers(self, who: np.ndarray) -> None:
         """Buyers who had dropped out buy again: put them back among the live buyers."""
@@ -489,6 +501,7 @@ class Simulation:
         rng: np.random.Generator,
         campaign: Campaign | None = None,
         campaign_index: int = -1,
+        product: str | None = None,
     ) -> None:
         """Record purchases (products, amounts and venues drawn from ``rng``; a campaign's offer applies to
         the purchases it caused) and update each buyer's counters (a buyer may appear several times)."""
@@ -497,21 +510,22 @@ class Simulation:
         pop = self.population
         offer = campaign.offer if campaign is not None else None
         n_products = len(self._prices)
-        if offer is not None and offer.product is not None:
-            product = np.full(person.size, self._product_index[offer.product], dtype=np.int64)
+        product_id = offer.product if offer is not None and offer.product is not None else product
+        if product_id is not None:
+            chosen_product = np.full(person.size, self._product_index[product_id], dtype=np.int64)
         elif n_products > 1:
-            product = rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
+            chosen_product = rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
         else:
-            product = np.zeros(person.size, dtype=np.int64)
+            chosen_product = np.zeros(person.size, dtype=np.int64)
         amount = np.empty(person.size)
         for index, price in enumerate(self._prices):
-            chosen = np.nonzero(product == index)[0]
+            chosen = np.nonzero(chosen_product == index)[0]
             if chosen.size:
                 amount[chosen] = price.sample(rng, chosen.size)
         if offer is not None:
             amount = np.maximum(0.0, amount * (1.0 - offer.discount) - offer.coupon)
         venue = self._venues_for(person, day, rng, campaign)
-        self.recorder.purchases(person, day, product.astype(np.int16), amount, venue, campaign_index)
+        self.recorder.purchases(person, day, chosen_product.astype(np.int16), amount, venue, campaign_index)
 
         bought, group = np.unique(person, return_inverse=True)
         n = np.bincount(group)

@@ -21,7 +21,9 @@ class TouchLimit:
     rule: str  # the platform rule, for messages
 
 
-WECOM_BROADCAST = TouchLimit(1, 1.0, "WeCom: a customer receives at most one broadcast per staff member per day")
+WECOM_BROADCAST = TouchLimit(
+    1, 1.0, "WeCom: a customer receives at most one broadcast per staff member per day"
+)
 SUBSCRIPTION_ARTICLE = TouchLimit(1, 1.0, "subscription official account: 1 broadcast a day")
 SERVICE_ARTICLE = TouchLimit(4, 30.0, "service official account: 4 broadcasts a month")
 

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from engine.distributions import DurationDistribution, Exponential
 from engine.scenario.base import ID_PATTERN, MAX_DAYS, MAX_MONEY, Frozen, Identifier, Named
 
 Scalar = float | int | str | bool
@@ -211,6 +212,39 @@ class Venue(Named):
     """Relative share of purchases by people outside the private domain made here."""
 
 
+class Staff(Named):
+    """A staff pool (运营团队): operators run groups and broadcasts, advisers hold 1-on-1 consultations."""
+
+    role: Literal["operator", "adviser"] = "adviser"
+    """运营 operator or 顾问 adviser."""
+    headcount: int = Field(default=1, strict=True, ge=1, le=10_000)
+    """People in the pool; each serves one lead at a time."""
+    hours_per_day: float = Field(default=8, strict=True, gt=0, le=24)
+    """Working hours a day: work proceeds at hours_per_day / 24 of the clock (a continuous approximation
+    of shifts), so a 60-minute consultation takes 3 hours of clock time with 8 working hours a day."""
+    monthly_cost: float = Field(default=10_000, strict=True, ge=0, le=MAX_MONEY)
+    """Fully loaded cost per person per 30 days (an ops cost; DOMAIN-FACTS: 4 000–18 000 CNY)."""
+
+
+class Consultation(Frozen):
+    """New members from a source become leads who wait for an adviser (seed 001 Q10: 1-on-1 service).
+
+    Leads queue first come, first served for the pool's advisers; after the consultation a lead buys with
+    probability ``conversion × exp(−wait / patience_days)``: conversion decays with waiting.
+    """
+
+    staff: Identifier
+    """Id of the adviser pool."""
+    minutes: DurationDistribution = Exponential(mean=45.0)
+    """Working minutes of one consultation."""
+    conversion: float = Field(default=0.5, strict=True, ge=0, le=1)
+    """Probability that a lead served at once buys."""
+    patience_days: float = Field(default=3.0, strict=True, gt=0, le=365)
+    """Days of waiting that cut the conversion by a factor e."""
+    product: Identifier | None = None
+    """Product bought after a consultation (default: drawn from the product mix)."""
+
+
 __all__ = [
     "AUDIENCE_FIELDS",
     "CHANNEL_CARRIERS",
@@ -220,10 +254,12 @@ __all__ = [
     "Campaign",
     "Comparison",
     "Condition",
+    "Consultation",
     "Disturbance",
     "Offer",
     "Response",
     "Schedule",
+    "Staff",
     "Tier",
     "Venue",
 ]

@@ -20,7 +20,7 @@ Location = tuple[str | int, ...]
 Problem = tuple[Location, str]
 """A location and a message saying what is wrong there and what would be right."""
 
-ID_SECTIONS = ("sources", "lures", "paths", "carriers", "products", "venues", "tiers", "campaigns")
+ID_SECTIONS = ("sources", "lures", "paths", "carriers", "products", "venues", "tiers", "campaigns", "staff")
 """Top-level lists whose items have an ``id``."""
 
 
@@ -85,6 +85,42 @@ def _operations(scenario: Scenario) -> list[Problem]:
     products = [p.id for p in scenario.products]
     venues = [v.id for v in scenario.venues]
     carrier_kind = {c.id: c.kind for c in scenario.carriers}
+    staff = {pool.id: pool for pool in scenario.staff}
+    for index, source in enumerate(scenario.sources):
+        consultation = source.consultation
+        if consultation is None:
+            continue
+        owner = f"source '{source.id}'"
+        if consultation.staff not in staff:
+            problems.append(
+                (
+                    ("sources", index, "consultation", "staff"),
+                    _undefined(owner, "staff pool", consultation.staff, "staff", list(staff)),
+                )
+            )
+        elif staff[consultation.staff].role != "adviser":
+            problems.append(
+                (
+                    ("sources", index, "consultation", "staff"),
+                    f"{owner} sends consultations to staff pool '{consultation.staff}', whose role is "
+                    f"{staff[consultation.staff].role}; consultations need a pool with role adviser",
+                )
+            )
+        if consultation.product is not None and consultation.product not in products:
+            problems.append(
+                (
+                    ("sources", index, "consultation", "product"),
+                    _undefined(owner, "product", consultation.product, "products", products),
+                )
+            )
+        if source.path is None:
+            problems.append(
+                (
+                    ("sources", index, "consultation"),
+                    f"{owner} has a consultation but no path: only new members become leads; "
+                    "add a path or remove the consultation",
+                )
+            )
     for index, tier in enumerate(scenario.tiers):
         for field in tier.when:
             if field not in TIER_FIELDS:

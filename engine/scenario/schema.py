@@ -21,7 +21,7 @@ from engine.distributions import (
     RateDistribution,
 )
 from engine.scenario.base import MAX_DAYS, MAX_MONEY, Frozen, Identifier, Label, Named
-from engine.scenario.operations import Campaign, Disturbance, Tier, Venue
+from engine.scenario.operations import Campaign, Consultation, Disturbance, Staff, Tier, Venue
 
 
 class Meta(Frozen):
@@ -105,6 +105,8 @@ class Source(Named):
     """Id of the lure (诱饵) offered, or none."""
     path: Identifier | None = None
     """Id of the path (路径) to a carrier; none means visitors can buy but never join the private domain."""
+    consultation: Consultation | None = None
+    """New members from this source are leads who queue for a 1-on-1 consultation, or none."""
 
 
 class Lure(Named):
@@ -283,6 +285,8 @@ class Scenario(Frozen):
     """Campaign rules: who is touched, on which channel, when, with what offer."""
     disturbance: Disturbance = Disturbance()
     """How much touching members tolerate."""
+    staff: tuple[Staff, ...] = Field(default=(), max_length=50)
+    """Staff pools: operators and advisers with headcount, working hours and cost."""
 
 
 # Re-exported so a scenario's users can build distributions without another import.
@@ -292,6 +296,7 @@ __all__ = [
     "Beta",
     "Campaign",
     "Carrier",
+    "Consultation",
     "Disturbance",
     "Fixed",
     "Gamma",
@@ -308,6 +313,7 @@ __all__ = [
     "Reach",
     "Scenario",
     "Source",
+    "Staff",
     "Tier",
     "Venue",
 ]

@@ -1,0 +1,77 @@
+"""Staff as finite resources: adviser pools are simpy Resources, and each lead is one simpy process.
+
+This is what stays individual in the vectorized engine (DESIGN.md): a lead asks for an adviser, waits in a
+first-come-first-served queue while all are busy, is served for a drawn number of working minutes, and buys
+with a probability that decays with the wait (seed 001 Q10). Working hours are a continuous approximation:
+an adviser works at ``hours_per_day / 24`` of the clock's speed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from engine.ledger import CostKind
+from engine.scenario.schema import Consultation
+
+if TYPE_CHECKING:
+    from engine.model.simulation import Simulation
+
+MINUTES_PER_DAY = 24 * 60
+
+
+class StaffPools:
+    """Every staff pool of a scenario, with its queue and what it did."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        pools = sim.scenario.staff
+        self.index = {pool.id: i for i, pool in enumerate(pools)}
+        self.resources = [simpy.Resource(sim.env, capacity=pool.headcount) for pool in pools]
+        self.speed = np.array([pool.hours_per_day / 24.0 for pool in pools])
+        self.busy_days = np.zeros(len(pools))  # clock days of service, summed over advisers
+        self.lead_pool: list[int] = []
+        self.lead_wait: list[float] = []  # days from joining to the start of the consultation
+        self.lead_bought: list[bool] = []
+        self._product_index = {p.id: i for i, p in enumerate(sim.scenario.products)}
+
+    def add_leads(
+        self, who: np.ndarray, join_day: np.ndarray, consultation: Consultation, rng: np.random.Generator
+    ) -> None:
+        """New members who queue for a consultation from the time they joined."""
+        pool = self.index[consultation.staff]
+        minutes = consultation.minutes.sample(rng, who.size)
+        uniforms = rng.random(who.size)
+        for person, day, work, u in zip(who, join_day, minutes, uniforms, strict=True):
+            self.sim.env.process(
+                self._lead(int(person), float(day), pool, float(work), float(u), consultation)
+            )
+
+    def _lead(
+        self, person: int, day: float, pool: int, minutes: float, uniform: float, consultation: Consultation
+    ) -> Generator[simpy.Event, None, None]:
+        env = self.sim.env
+        if day > env.now:
+            yield env.timeout(day - env.now)
+        with self.resources[pool].request() as request:
+            yield request
+            wait = env.now - day
+            service = minutes / MINUTES_PER_DAY / self.speed[pool]
+            yield env.timeout(service)
+            self.busy_days[pool] += service
+        bought = uniform < consultation.conversion * math.exp(-wait / consultation.patience_days)
+        self.lead_pool.append(pool)
+        self.lead_wait.append(wait)
+        self.lead_bought.append(bought)
+        if bought and env.now <= self.sim.scenario.horizon.horizon_days:
+            self.sim.record_consultation_purchase(person, env.now, consultation)
+
+    def charge(self, start: float, end: float) -> None:
+        """Staff cost for [start, end]."""
+        for pool in self.sim.scenario.staff:
+            amount = pool.headcount * pool.monthly_cost / 30.0 * (end - start)
+            self.sim.recorder.cost(end, CostKind.STAFF, amount)
