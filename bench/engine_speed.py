@@ -65,6 +65,44 @@ def scenario_dict(customers: int) -> dict:
     }
 
 
+def operations_scenario_dict(customers: int) -> dict:
+    """The reference workload with everyone joining the private domain and operations running on them
+    (issue 4's speed check): every customer joins WeCom and a store group, a daily group deal, a weekly
+    Moments post, and one in ten new members queueing for a 1-on-1 adviser."""
+    scenario = scenario_dict(customers)
+    source = dict(scenario["sources"][0], take_rate=1.0, path="join")
+    source["consultation"] = {
+        "staff": "advisers",
+        "minutes": {"dist": "exponential", "mean": 20},
+        "conversion": 0.3,
+        "lead_share": 0.1,
+    }
+    return scenario | {
+        "sources": [source],
+        "paths": [{"id": "join", "carrier": "wecom"}],
+        "carriers": [
+            {"id": "wecom", "kind": "wecom", "monthly_exit_rate": 0.03, "capacity_per_account": 10**7},
+            {"id": "group", "kind": "group", "monthly_exit_rate": 0.06, "capacity_per_account": 10**7},
+        ],
+        "activation": {"second_carrier": "group", "second_carrier_rate": 1.0, "activation_rate": 1.0},
+        "staff": [{"id": "advisers", "role": "adviser", "headcount": 4, "hours_per_day": 24}],
+        "campaigns": [
+            {"id": "daily_group", "channel": "wecom_group", "carrier": "group",
+             "schedule": {"every_days": 1}, "response": {"default": 0.002}},
+            {"id": "weekly_moments", "channel": "moments", "carrier": "wecom",
+             "schedule": {"every_days": 7}, "response": {"default": 0.01}},
+        ],
+        "disturbance": {"category_frequency": "daily"},
+    }
+
+
+def run_operations(customers: int, seed: int) -> float:
+    """Wall seconds of the engine on the operations workload."""
+    start = time.perf_counter()
+    simulate(Scenario.model_validate(operations_scenario_dict(customers)), seed)
+    return time.perf_counter() - start
+
+
 def run_engine(customers: int, seed: int) -> tuple[np.ndarray, float]:
     """Per-customer purchase counts from the engine, and the wall seconds it took."""
     start = time.perf_counter()
@@ -156,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=100_000, help="customers N (default 100000)")
     parser.add_argument("--seed", type=int, default=20240611, help="root seed of both models")
     parser.add_argument("--skip-simpy", action="store_true", help="run the engine only (for big N)")
+    parser.add_argument("--operations", action="store_true",
+                        help="also time the operations workload (campaigns, advisers) against the core one")
     args = parser.parse_args(argv)
     if args.customers < 2:
         parser.error("--customers must be at least 2")
@@ -170,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_simpy:
         simpy_counts, simpy_s = run_simpy(args.customers, args.seed)
 
+    operations = {}
+    if args.operations:
+        operations_s = run_operations(args.customers, args.seed)
+        ratio = round(operations_s / engine_s, 2)
+        operations = {"operations_s": round(operations_s, 4), "operations_ratio": ratio}
     print(json.dumps({
         "customers": args.customers,
         "purchases_engine": int(engine_counts.sum()),
@@ -178,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         "simpy_s": None if simpy_s is None else round(simpy_s, 4),
         "speedup": None if simpy_s is None else round(simpy_s / engine_s, 2),
         "engine_peak_rss_mb": round(engine_peak_rss_mb, 1),
+        **operations,
     }), flush=True)
 
     failures = check(engine_counts, simpy_counts, args.customers)

@@ -27,7 +27,7 @@ from engine.model.rules import RuleContext
 from engine.model.staff import StaffPools
 from engine.model.streams import Streams, make_streams, replication_seed
 from engine.scenario.limits import touch_limit
-from engine.scenario.schema import Campaign, Consultation, Scenario
+from engine.scenario.schema import Campaign, Scenario
 
 
 def _normalised(weights: list[float]) -> np.ndarray:
@@ -333,11 +333,15 @@ class Simulation:
         """Purchases caused by a campaign's touch, at ``now``, with its offer."""
         self._record_purchases(who, np.full(who.size, now), rng, campaign, index)
 
-    def record_consultation_purchase(self, person: int, now: float, consultation: Consultation) -> None:
-        """A lead who bought after a consultation."""
-        self._record_purchases(
-            np.array([person]), np.array([now]), self.streams.purchases, product=consultation.product
-        )
+    def _record_consultation_sales(self) -> None:
+        """Purchases after consultations, recorded in bulk (per product) at the next advance."""
+        sales = self.staff.take_sales()
+        by_product: dict[str | None, list[tuple[int, float]]] = {}
+        for person, day, product in sales:
+            by_product.setdefault(product, []).append((person, day))
+        for product, rows in by_product.items():
+            who, days = (np.array(column) for column in zip(*rows, strict=True))
+            self._record_purchases(who.astype(np.int64), days, self.streams.purchases, product=product)
 
     def revive_buyers(self, who: np.ndarray) -> None:
         """Buyers who had dropped out buy again: put them back among the live buyers."""
@@ -346,6 +350,7 @@ class Simulation:
     # ------------------------------------------------------------------ clocks between reviews
     def advance_to(self, now: float) -> None:
         """Draw everyone's clocks from where they were last drawn up to ``now`` (a review or a send)."""
+        self._record_consultation_sales()
         if now > self._clock:
             self._advance(self._clock, now)
             self._clock = now

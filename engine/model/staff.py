@@ -37,6 +37,7 @@ class StaffPools:
         self.lead_pool: list[int] = []
         self.lead_wait: list[float] = []  # days from joining to the start of the consultation
         self.lead_bought: list[bool] = []
+        self._sales: list[tuple[int, float, str | None]] = []  # (person, day, product) not yet recorded
         self._product_index = {p.id: i for i, p in enumerate(sim.scenario.products)}
 
     def add_leads(
@@ -44,6 +45,8 @@ class StaffPools:
     ) -> None:
         """New members who queue for a consultation from the time they joined."""
         pool = self.index[consultation.staff]
+        asks = rng.random(who.size) < consultation.lead_share
+        who, join_day = who[asks], join_day[asks]
         minutes = consultation.minutes.sample(rng, who.size)
         uniforms = rng.random(who.size)
         for person, day, work, u in zip(who, join_day, minutes, uniforms, strict=True):
@@ -68,7 +71,12 @@ class StaffPools:
         self.lead_wait.append(wait)
         self.lead_bought.append(bought)
         if bought and env.now <= self.sim.scenario.horizon.horizon_days:
-            self.sim.record_consultation_purchase(person, env.now, consultation)
+            self._sales.append((person, env.now, consultation.product))
+
+    def take_sales(self) -> list[tuple[int, float, str | None]]:
+        """Purchases after consultations since the last call (recorded in bulk by the simulation)."""
+        sales, self._sales = self._sales, []
+        return sales
 
     def charge(self, start: float, end: float) -> None:
         """Staff cost for [start, end]."""

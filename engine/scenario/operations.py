@@ -235,6 +235,8 @@ class Consultation(Frozen):
 
     staff: Identifier
     """Id of the adviser pool."""
+    lead_share: float = Field(default=1.0, strict=True, ge=0, le=1)
+    """Share of the source's new members who ask for a consultation."""
     minutes: DurationDistribution = Exponential(mean=45.0)
     """Working minutes of one consultation."""
     conversion: float = Field(default=0.5, strict=True, ge=0, le=1)
