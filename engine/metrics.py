@@ -69,6 +69,10 @@ METRICS: tuple[MetricInfo, ...] = (
     MetricInfo("total_cost", "总成本", "total cost", "money"),
     MetricInfo("profit", "利润", "profit", "money"),
     MetricInfo("top20_revenue_share", "前20%客户收入占比", "top-20% revenue share", "share", "no customers"),
+    MetricInfo("k_factor", "裂变系数 K", "K factor", "ratio", "no new members"),
+    MetricInfo(
+        "referral_share", "转介绍新客占比", "referral share of new customers", "share", "no new customers"
+    ),
     MetricInfo("touches_per_member", "人均触达次数", "touches per member", "ratio", "no new members"),
     MetricInfo("annoyance_exits", "打扰流失人数", "annoyance exits", "count"),
     MetricInfo("staff_utilisation", "顾问利用率", "staff utilisation", "share", "no staff pool"),
@@ -214,8 +218,13 @@ def top20_revenue_share(ledger: Ledger) -> Value:
 def compute_metrics(ledger: Ledger) -> dict[str, Value]:
     """Every metric of DESIGN.md for one replication."""
     people, purchases, costs = ledger.people, ledger.purchases, ledger.costs
-    new_members = float(np.sum(~np.isnan(people.join_day)))
-    new_customers = float(np.sum(~np.isnan(people.first_purchase_day)))
+    joined = ~np.isnan(people.join_day)
+    bought = ~np.isnan(people.first_purchase_day)
+    referred = (
+        people.source == ledger.referral_source if ledger.referral_source >= 0 else np.zeros_like(joined)
+    )
+    new_members = float(joined.sum())
+    new_customers = float(bought.sum())
     acquisition = _cost_total(costs, ACQUISITION_KINDS)
     revenue = float(purchases.amount.sum())
     gross_margin = revenue - float(purchases.cost_of_goods.sum())
@@ -247,6 +256,8 @@ def compute_metrics(ledger: Ledger) -> dict[str, Value]:
         total_cost=acquisition + ops,
         profit=gross_margin - acquisition - ops,
         top20_revenue_share=top20_revenue_share(ledger),
+        k_factor=_ratio(float(np.sum(referred & joined)), new_members),
+        referral_share=_ratio(float(np.sum(referred & bought)), new_customers),
         touches_per_member=_ratio(float(people.touches.sum()), new_members),
         annoyance_exits=float(people.annoyed_out.sum()),
         staff_utilisation=_ratio(

@@ -195,6 +195,11 @@ class Recorder:
             campaign_blocked=self.campaign_blocked.copy(),
             campaign_staff_minutes=self.campaign_staff_minutes.copy(),
             service_cost_by_offset=self.service_cost_by_offset.copy(),
+            referral_source=(
+                compiled.source_ids.index(compiled.scenario.referral.source)
+                if compiled.scenario.referral
+                else -1
+            ),
             staff_ids=tuple(pool.id for pool in compiled.scenario.staff),
             staff_headcount=np.array([pool.headcount for pool in compiled.scenario.staff], dtype=np.int64),
             staff_busy_days=staff.busy_days.copy(),

@@ -71,6 +71,16 @@ class Simulation:
         self._members = ActiveRows()  # people who joined and had not left at the last review
         self._churned = 0  # people who have left the private domain
         self._clock = 0.0  # time up to which everyone's clocks have been drawn
+        referral = self.scenario.referral
+        self._referral_source = compiled.source_ids.index(referral.source) if referral is not None else -1
+        if referral is not None:
+            per_tier = [
+                referral.monthly_rate_by_tier.get(t.id, referral.monthly_rate) for t in self.scenario.tiers
+            ]
+            # per day, indexed by tier + 1 so that "no tier" (-1) takes the default
+            self._referral_rate = (
+                np.array([referral.monthly_rate, *per_tier]) * referral.service_quality / 30.0
+            )
         self.rules = RuleContext(
             self.population,
             {
@@ -123,10 +133,16 @@ class Simulation:
                 lure=plan.lure,
                 carrier=plan.carrier,
             )
-        acquisition_days = self.scenario.horizon.acquisition_days
-        for day in range(math.ceil(acquisition_days)):
-            yield self.env.timeout(day - self.env.now)
-            self._arrive(plan, float(day), min(1.0, acquisition_days - day))
+        source = self.scenario.sources[plan.index]
+        end = self.scenario.horizon.acquisition_days
+        if source.active_until_day is not None:
+            end = min(end, source.active_until_day)
+        for day in range(math.floor(source.active_from_day), math.ceil(end)):
+            start = max(float(day), source.active_from_day)
+            if start >= end:
+                break
+            yield self.env.timeout(start - self.env.now)
+            self._arrive(plan, start, min(float(day) + 1.0, end) - start)
 
     def _reviews(self):  # type: ignore[no-untyped-def]
         """Every step: advance everyone's clocks to now, charge carrier accounts, review stages."""
@@ -175,9 +191,13 @@ class Simulation:
         self.members_on[carrier] += admitted
         return admitted
 
-    def _arrive(self, plan: SourcePlan, day: float, duration: float) -> None:
+    def _arrive(self, plan: SourcePlan, day: float, duration: float, visitors: int | None = None) -> None:
+        """Visitors from a source over [day, day + duration): who is targetable, buys, joins, is admitted.
+
+        ``visitors`` is drawn from the source's reach unless given (referred friends)."""
         rng = self.streams.arrivals[plan.index]
-        visitors = self._visitor_count(plan, rng, duration)
+        if visitors is None:
+            visitors = self._visitor_count(plan, rng, duration)
         self.recorder.visitors[plan.index] += visitors
         if plan.spend_per_day:
             self.recorder.cost(
@@ -206,6 +226,11 @@ class Simulation:
         buys, joins = buys[keep], joins[keep]
         visit = day + rng.random(count) * duration
         self._create_people(plan, visit, buys, joins)
+        if plan.index == self._referral_source and joins.any():
+            reward = self.scenario.referral.reward_per_join * int(joins.sum())  # type: ignore[union-attr]
+            self.recorder.cost(
+                day, CostKind.REFERRAL_REWARD, reward, source=plan.index, lure=plan.lure, carrier=plan.carrier
+            )
 
     def _create_people(
         self, plan: SourcePlan, visit: np.ndarray, buys: np.ndarray, joins: np.ndarray
@@ -587,6 +612,7 @@ class Simulation:
         pop.column("dormant_since")[went_dormant] = now
         stage_column[members] = stage
         self._review_tiers(members, now)
+        self._referrals(members, now)
         counts = np.bincount(stage, minlength=5)[:5].astype(np.int64)
         counts[Stage.CHURNED] = self._churned
         self.recorder.snapshot(now, counts)
@@ -600,3 +626,21 @@ class Simulation:
         for index in range(len(tiers) - 1, -1, -1):  # lowest first, so higher tiers overwrite
             tier[self.rules.mask(tiers[index].when, members, now)] = index
         self.population.column("tier")[members] = tier
+
+    def _referrals(self, members: np.ndarray, now: float) -> None:
+        """Friends the members refer during the next step, arriving through the referral source.
+
+        Rates are fixed for the step by each member's tier at this review (a referral is a memoryless
+        clock: Poisson counts over the step). Referrals, like every source, run in the acquisition window.
+        """
+        if self._referral_source < 0 or members.size == 0:
+            return
+        horizon = self.scenario.horizon
+        duration = min(horizon.step_days, horizon.acquisition_days - now)
+        if duration <= 0:
+            return
+        rate = self._referral_rate[self.population.tier[members].astype(np.int64) + 1]
+        rng = self.streams.arrivals[self._referral_source]
+        friends = int(rng.poisson(rate.sum() * duration))
+        if friends:
+            self._arrive(self.compiled.sources[self._referral_source], now, duration, visitors=friends)

@@ -247,6 +247,34 @@ class Consultation(Frozen):
     """Product bought after a consultation (default: drawn from the product mix)."""
 
 
+class Referral(Frozen):
+    """Referral 裂变/口碑: members bring friends, who arrive through a source of kind ``referral``.
+
+    Each member refers at a rate (per 30 days) set by their tier, times the service quality: referral
+    without good service fails (seed 002: "服务没做好，上来就想裂变，必死"). Referred friends then go through
+    the referral source's own offer, lure and path; each one who joins earns the referrer a reward, an
+    acquisition cost.
+    """
+
+    source: Identifier
+    """Id of the source referred friends arrive through (its kind must be referral)."""
+    monthly_rate: float = Field(default=0.02, strict=True, ge=0, le=100)
+    """Friends referred per member per 30 days, for tiers not listed."""
+    monthly_rate_by_tier: dict[str, float] = Field(default_factory=dict, max_length=20)
+    """Per tier id (KOCs and die-hard fans refer more)."""
+    service_quality: float = Field(default=1.0, strict=True, ge=0, le=2)
+    """Satisfaction with service: multiplies every referral rate (1: as stated; 0.2: poor service)."""
+    reward_per_join: float = Field(default=0, strict=True, ge=0, le=MAX_MONEY)
+    """Reward paid for each referred friend who joins (an acquisition cost)."""
+
+    @model_validator(mode="after")
+    def _rates(self) -> Referral:
+        bad = {k: v for k, v in self.monthly_rate_by_tier.items() if not 0 <= v <= 100}
+        if bad:
+            raise ValueError(f"monthly_rate_by_tier values must lie in [0, 100]; got {bad}")
+        return self
+
+
 __all__ = [
     "AUDIENCE_FIELDS",
     "CHANNEL_CARRIERS",
@@ -259,6 +287,7 @@ __all__ = [
     "Consultation",
     "Disturbance",
     "Offer",
+    "Referral",
     "Response",
     "Schedule",
     "Staff",

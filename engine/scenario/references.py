@@ -121,6 +121,32 @@ def _operations(scenario: Scenario) -> list[Problem]:
                     "add a path or remove the consultation",
                 )
             )
+    referral = scenario.referral
+    if referral is not None:
+        kinds = {s.id: s.kind for s in scenario.sources}
+        if referral.source not in kinds:
+            problems.append(
+                (
+                    ("referral", "source"),
+                    _undefined("referral", "source", referral.source, "sources", list(kinds)),
+                )
+            )
+        elif kinds[referral.source] != "referral":
+            problems.append(
+                (
+                    ("referral", "source"),
+                    f"referral names source '{referral.source}' of kind {kinds[referral.source]}; "
+                    "referred friends need a source of kind referral",
+                )
+            )
+        for tier in referral.monthly_rate_by_tier:
+            if tier not in ids["tier"]:
+                problems.append(
+                    (
+                        ("referral", "monthly_rate_by_tier", tier),
+                        _undefined("referral", "tier", tier, "tiers", ids["tier"]),
+                    )
+                )
     for index, tier in enumerate(scenario.tiers):
         for field in tier.when:
             if field not in TIER_FIELDS:

@@ -21,7 +21,7 @@ from engine.distributions import (
     RateDistribution,
 )
 from engine.scenario.base import MAX_DAYS, MAX_MONEY, Frozen, Identifier, Label, Named
-from engine.scenario.operations import Campaign, Consultation, Disturbance, Staff, Tier, Venue
+from engine.scenario.operations import Campaign, Consultation, Disturbance, Referral, Staff, Tier, Venue
 
 
 class Meta(Frozen):
@@ -88,6 +88,10 @@ class Source(Named):
     """One-off cost of using the source (setup, KOL fee), paid on day 0."""
     reach: Reach = Reach()
     """How many people the source reaches per day."""
+    active_from_day: float = Field(default=0, strict=True, ge=0, le=MAX_DAYS)
+    """First day the source brings visitors."""
+    active_until_day: float | None = Field(default=None, strict=True, ge=0, le=MAX_DAYS)
+    """Day the source stops (default: the end of the acquisition window, which it never runs past)."""
     arrivals: Literal["poisson", "fixed"] = "poisson"
     """poisson: the day's visitors are a Poisson draw around the expected number; fixed: the expected
     number exactly (rounded, carrying fractions over), for worked examples."""
@@ -287,6 +291,8 @@ class Scenario(Frozen):
     """How much touching members tolerate."""
     staff: tuple[Staff, ...] = Field(default=(), max_length=50)
     """Staff pools: operators and advisers with headcount, working hours and cost."""
+    referral: Referral | None = None
+    """How members refer friends (裂变), or none."""
 
 
 # Re-exported so a scenario's users can build distributions without another import.
@@ -311,6 +317,7 @@ __all__ = [
     "PathStep",
     "Product",
     "Reach",
+    "Referral",
     "Scenario",
     "Source",
     "Staff",

@@ -271,6 +271,8 @@ UNDEFINED_WHEN_EMPTY = {
     "top20_revenue_share",
     "dormant_share_end",
     "touches_per_member",
+    "k_factor",
+    "referral_share",
     "staff_utilisation",
     "mean_wait_days",
 }

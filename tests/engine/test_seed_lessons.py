@@ -54,3 +54,21 @@ def test_seed001_q9_daily_group_deals_empty_a_low_frequency_brands_groups() -> N
     assert deals["members_end"].mean < 0.1 * base["members_end"].mean  # the pool all but empties
     assert np.isclose(base["annoyance_exits"].mean or 0.0, 0.0)
     assert (deals["annoyance_exits"].mean or 0.0) > 0.5 * (base["new_members"].mean or 0.0)
+
+
+@pytest.mark.slow
+def test_seed002_the_same_budget_on_referral_brings_three_times_the_customers() -> None:
+    """Seed 002: 100 000 a month on ads → ~100 customers a month; on referral incentives → ~300; CAC −2/3."""
+    months = 12
+    ads = run(load_scenario(f"{EXAMPLES}/seed002_ads.yaml").scenario, REPS, SEED).breakdown_summary()
+    referral = run(load_scenario(f"{EXAMPLES}/seed002_referral.yaml").scenario, REPS, SEED)
+    by_referral = referral.breakdown_summary()["source"]["referral"]
+    by_ads = ads["source"]["ads"]
+    assert by_ads["new_customers"].mean / months == pytest.approx(100, rel=0.1)
+    assert by_referral["new_customers"].mean / months == pytest.approx(300, rel=0.15)
+    assert by_ads["acquisition_cost"].mean / months == pytest.approx(100_000, rel=0.01)
+    assert by_referral["acquisition_cost"].mean / months == pytest.approx(100_000, rel=0.15)
+    ratio = by_referral["cac"].mean / by_ads["cac"].mean
+    assert ratio == pytest.approx(1 / 3, abs=0.04)  # "CAC down by two thirds"
+    summary = referral.summary()
+    assert summary["k_factor"].mean > 0 and summary["referral_share"].mean > 0
