@@ -72,3 +72,22 @@ def test_seed002_the_same_budget_on_referral_brings_three_times_the_customers() 
     assert ratio == pytest.approx(1 / 3, abs=0.04)  # "CAC down by two thirds"
     summary = referral.summary()
     assert summary["k_factor"].mean > 0 and summary["referral_share"].mean > 0
+
+
+@pytest.mark.slow
+def test_seed004_fifteen_accounts_thirty_thousand_customers_ten_million_a_year() -> None:
+    """Seed 004: 15 personal accounts gather ~30 000 customers in a year; with 2 staff, the members'
+    purchases pass 10 million CNY a year."""
+    from engine.model.simulation import simulate
+
+    scenario = load_scenario(f"{EXAMPLES}/seed004_wechat_accounts.yaml").scenario
+    assert scenario.carriers[0].accounts == 15 and scenario.staff[0].headcount == 2
+    ledger = simulate(scenario, SEED)
+    people, purchases = ledger.people, ledger.purchases
+    members_after_a_year = np.sum((people.join_day <= 365) & (people.leave_day > 365))
+    assert 27_000 <= members_after_a_year <= 33_000
+    by_member = (people.join_day[purchases.person] <= purchases.day) & (
+        people.leave_day[purchases.person] > purchases.day
+    )
+    second_year = (purchases.day >= 365) & (purchases.day < 730)
+    assert purchases.amount[by_member & second_year].sum() > 10_000_000
