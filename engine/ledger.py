@@ -160,6 +160,7 @@ class Ledger:
     campaign_staff_minutes: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # discounted service costs of CLV-cohort members by source and whole days after their first purchase
     service_cost_by_offset: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    source_bans: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # bans per source
     referral_source: int = -1  # index of the source referred friends arrive through
     staff_ids: tuple[str, ...] = ()
     staff_headcount: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))

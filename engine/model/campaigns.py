@@ -61,8 +61,11 @@ class CampaignRunner:
         tier_ids = [t.id for t in scenario.tiers]
         response = campaign.response
         # index by tier + 1 so that "no tier" (-1) takes the default
-        self.response = np.array(
-            [response.default, *(response.by_tier.get(t, response.default) for t in tier_ids)]
+        persona = sim.compiled.carrier_response_multiplier[self.carrier]
+        self.response = np.minimum(
+            1.0,
+            persona
+            * np.array([response.default, *(response.by_tier.get(t, response.default) for t in tier_ids)]),
         )
         self.tolerance = scenario.disturbance.tolerance()
         self.exit_probability = scenario.disturbance.exit_probability_per_excess_touch

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.scenario.schema import Consultation, Scenario, Source
+from engine.scenario.schema import Carrier, Consultation, Scenario, Source
 
 
 def hazard_from_monthly_rate(monthly_exit_rate: float) -> float:
@@ -28,6 +28,7 @@ class SourcePlan:
 
     index: int
     visitors_per_day: float  # expected visitors per day (reach × visit rate)
+    organic_visitors_per_day: float  # the part of it from organic reach (followers: lost at a ban)
     poisson: bool
     precision: float
     first_purchase_probability: float
@@ -61,12 +62,20 @@ class CompiledScenario:
     carrier_opens: np.ndarray  # bool: open accounts when full
     carrier_open_cost: np.ndarray
     carrier_cost_per_day: np.ndarray  # per open account
+    carrier_response_multiplier: np.ndarray  # a brand persona raises responses to touches
     second_carrier: int  # -1: none
     product_weights: np.ndarray  # normalised
 
     @property
     def n_carriers(self) -> int:
         return len(self.carrier_ids)
+
+
+def _atmosphere(carrier: Carrier) -> float:
+    """Exit hazard multiplier of a carrier run as a brand persona and/or with seed users in its groups."""
+    persona = carrier.persona_exit_multiplier if carrier.persona else 1.0
+    seeded = carrier.seed_user_exit_multiplier if carrier.seed_users_per_account > 0 else 1.0
+    return persona * seeded
 
 
 def compile_scenario(scenario: Scenario) -> CompiledScenario:
@@ -84,6 +93,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
             SourcePlan(
                 index=i,
                 visitors_per_day=expected_reach_per_day(source) * source.visit_rate,
+                organic_visitors_per_day=source.reach.organic_per_day * source.visit_rate,
                 poisson=source.arrivals == "poisson",
                 precision=source.precision,
                 first_purchase_probability=source.first_purchase_probability,
@@ -110,13 +120,23 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         carrier_ids=tuple(c.id for c in carriers),
         product_ids=tuple(p.id for p in scenario.products),
         sources=tuple(plans),
-        carrier_hazard=np.array([hazard_from_monthly_rate(c.monthly_exit_rate) for c in carriers]),
+        carrier_hazard=np.array(
+            [hazard_from_monthly_rate(c.monthly_exit_rate) * _atmosphere(c) for c in carriers]
+        ),
         carrier_capacity=np.array([c.capacity_per_account for c in carriers], dtype=np.int64),
         carrier_accounts=np.array([c.accounts for c in carriers], dtype=np.int64),
         carrier_max_accounts=np.array([c.max_accounts for c in carriers], dtype=np.int64),
         carrier_opens=np.array([c.when_full == "open_account" for c in carriers], dtype=bool),
         carrier_open_cost=np.array([c.account_open_cost for c in carriers]),
-        carrier_cost_per_day=np.array([c.cost_per_account_month / 30.0 for c in carriers]),
+        carrier_cost_per_day=np.array(
+            [
+                (c.cost_per_account_month + c.seed_users_per_account * c.seed_user_monthly_cost) / 30.0
+                for c in carriers
+            ]
+        ),
+        carrier_response_multiplier=np.array(
+            [c.persona_response_multiplier if c.persona else 1.0 for c in carriers]
+        ),
         second_carrier=carrier_index[second] if second is not None else -1,
         product_weights=weights / weights.sum(),
     )

@@ -21,6 +21,7 @@ class Recorder:
         self.compiled = compiled
         self.visitors = np.zeros(len(compiled.source_ids), dtype=np.int64)
         self.turned_away = np.zeros(compiled.n_carriers, dtype=np.int64)
+        self.source_bans = np.zeros(len(compiled.source_ids), dtype=np.int64)
         scenario = compiled.scenario
         self._purchases: dict[str, list[np.ndarray]] = {
             k: [] for k in ("person", "day", "product", "amount", "venue", "campaign")
@@ -195,6 +196,7 @@ class Recorder:
             campaign_blocked=self.campaign_blocked.copy(),
             campaign_staff_minutes=self.campaign_staff_minutes.copy(),
             service_cost_by_offset=self.service_cost_by_offset.copy(),
+            source_bans=self.source_bans.copy(),
             referral_source=(
                 compiled.source_ids.index(compiled.scenario.referral.source)
                 if compiled.scenario.referral

@@ -22,6 +22,7 @@ from engine.model.campaigns import CampaignRunner, limit_columns
 from engine.model.clocks import TwoBreakMultiplier, first_order_statistics
 from engine.model.compiled import CompiledScenario, SourcePlan, compile_scenario
 from engine.model.population import UNLIMITED_PURCHASES, ActiveRows, Population
+from engine.model.reach import SourceReach
 from engine.model.recorder import Recorder
 from engine.model.rules import RuleContext
 from engine.model.staff import StaffPools
@@ -66,6 +67,10 @@ class Simulation:
         self.accounts = compiled.carrier_accounts.copy()
         self.members_on = np.zeros(compiled.n_carriers, dtype=np.int64)
         self._fixed_carry = [0.0] * len(compiled.sources)
+        self._reach = [
+            SourceReach(plan, source)
+            for plan, source in zip(compiled.sources, self.scenario.sources, strict=True)
+        ]
         self._buyers = ActiveRows()  # people who may still buy
         self._open = [ActiveRows() for _ in range(compiled.n_carriers)]  # open memberships per carrier
         self._members = ActiveRows()  # people who joined and had not left at the last review
@@ -120,6 +125,7 @@ class Simulation:
             self.env.process(campaign.process())
         # `until=horizon` would skip the events due at the horizon itself; leads still queueing then are cut
         self.env.run(until=self.scenario.horizon.horizon_days + 1e-9)
+        self.recorder.source_bans = np.array([reach.bans for reach in self._reach], dtype=np.int64)
         return self.recorder.ledger(self.population, self.accounts, self.staff)
 
     def _arrivals(self, plan: SourcePlan):  # type: ignore[no-untyped-def]
@@ -142,7 +148,16 @@ class Simulation:
             if start >= end:
                 break
             yield self.env.timeout(start - self.env.now)
-            self._arrive(plan, start, min(float(day) + 1.0, end) - start)
+            duration = min(float(day) + 1.0, end) - start
+            reach = self._reach[plan.index]
+            if reach.closed(start, duration, self.streams.arrivals[plan.index]):
+                continue  # banned: no visitors, no spend
+            fees = reach.post_cost(start, duration)
+            if fees:
+                self.recorder.cost(
+                    start, CostKind.MEDIA, fees, source=plan.index, lure=plan.lure, carrier=plan.carrier
+                )
+            self._arrive(plan, start, duration)
 
     def _reviews(self):  # type: ignore[no-untyped-def]
         """Every step: advance everyone's clocks to now, charge carrier accounts, review stages."""
@@ -161,8 +176,8 @@ class Simulation:
             start = end
 
     # ------------------------------------------------------------------ arrivals
-    def _visitor_count(self, plan: SourcePlan, rng: np.random.Generator, duration: float) -> int:
-        expected = plan.visitors_per_day * duration
+    def _visitor_count(self, plan: SourcePlan, rng: np.random.Generator, day: float, duration: float) -> int:
+        expected = self._reach[plan.index].expected_visitors(day, duration)
         if plan.poisson:
             return int(rng.poisson(expected))
         carry = self._fixed_carry[plan.index] + expected
@@ -197,7 +212,7 @@ class Simulation:
         ``visitors`` is drawn from the source's reach unless given (referred friends)."""
         rng = self.streams.arrivals[plan.index]
         if visitors is None:
-            visitors = self._visitor_count(plan, rng, duration)
+            visitors = self._visitor_count(plan, rng, day, duration)
         self.recorder.visitors[plan.index] += visitors
         if plan.spend_per_day:
             self.recorder.cost(

@@ -77,6 +77,44 @@ class Reach(Frozen):
     """Spend per day at which paid reach is 1 − 1/e ≈ 63% of its ceiling (diminishing returns)."""
 
 
+class Ban(Frozen):
+    """Ban risk of a public account used as a source (seed 003: "稍有营销嫌疑就会封号，粉丝就为0").
+
+    The daily ban hazard is monthly_hazard × (1 + intensity_multiplier × marketing_intensity) / 30. A ban
+    stops the source's arrivals and spend for ``ban_days`` and deletes the followers it gained (its organic
+    reach falls by ``followers_lost`` and grows back linearly over ``regrow_days``); after ``permanent_after``
+    bans the account is gone for good (WeChat: 1st offence 30-day ban, 2nd permanent — DOMAIN-FACTS).
+    """
+
+    monthly_hazard: float = Field(default=0.01, strict=True, ge=0, le=10)
+    """Expected bans per 30 days with no marketing."""
+    marketing_intensity: float = Field(default=0.0, strict=True, ge=0, le=1)
+    """Share of the account's posts that are overt marketing (forced shares, lures to follow)."""
+    intensity_multiplier: float = Field(default=10.0, strict=True, ge=0, le=1000)
+    """How much marketing raises the hazard: at full intensity it is (1 + this) times the base."""
+    ban_days: float = Field(default=30, strict=True, ge=0, le=MAX_DAYS)
+    """Days a ban lasts."""
+    followers_lost: float = Field(default=1.0, strict=True, ge=0, le=1)
+    """Share of the organic reach (followers) lost at a ban."""
+    regrow_days: float = Field(default=180, strict=True, gt=0, le=MAX_DAYS)
+    """Days for the organic reach to grow back after a ban ends."""
+    permanent_after: int = Field(default=2, strict=True, ge=1, le=100)
+    """The ban that closes the account for good."""
+
+
+class Posts(Frozen):
+    """Paid posts (a KOL/KOC collaboration, 达人合作): each post reaches people over a few days."""
+
+    days: tuple[float, ...] = Field(max_length=1000)
+    """Days the posts go out."""
+    reach_per_post: float = Field(strict=True, ge=0, le=1e9)
+    """People each post reaches in all."""
+    cost_per_post: float = Field(default=0, strict=True, ge=0, le=MAX_MONEY)
+    """Fee per post (DOMAIN-FACTS: Xiaohongshu head 30k–200k, mid 5k–30k, tail 1k–5k, KOC 200–800 CNY)."""
+    decay_days: float = Field(default=3, strict=True, gt=0, le=365)
+    """A post's reach fades exponentially with this mean life in days."""
+
+
 class Source(Named):
     """A public traffic source (公域来源): where visitors come from and what they cost."""
 
@@ -111,6 +149,10 @@ class Source(Named):
     """Id of the path (路径) to a carrier; none means visitors can buy but never join the private domain."""
     consultation: Consultation | None = None
     """New members from this source are leads who queue for a 1-on-1 consultation, or none."""
+    ban: Ban | None = None
+    """Ban risk of a public account, or none."""
+    posts: Posts | None = None
+    """Paid posts (KOL/KOC) adding reach on given days, or none."""
 
 
 class Lure(Named):
@@ -171,6 +213,18 @@ class Carrier(Named):
     """Accounts that can be opened at most (when_full: open_account)."""
     account_open_cost: float = Field(strict=True, default=0, ge=0, le=MAX_MONEY)
     """One-off cost of opening an extra account."""
+    persona: bool = False
+    """Run as a brand persona (IP主, one persona run by several staff): members leave less, respond more."""
+    persona_exit_multiplier: float = Field(default=0.8, strict=True, gt=0, le=1)
+    """With a persona: multiplies the exit hazard (estimate)."""
+    persona_response_multiplier: float = Field(default=1.3, strict=True, ge=1, le=10)
+    """With a persona: multiplies the response to touches (estimate)."""
+    seed_users_per_account: int = Field(default=0, strict=True, ge=0, le=1000)
+    """Active seed users placed in each group to keep the atmosphere lively (种子用户)."""
+    seed_user_exit_multiplier: float = Field(default=0.8, strict=True, gt=0, le=1)
+    """With seed users: multiplies the exit hazard (estimate)."""
+    seed_user_monthly_cost: float = Field(default=0, strict=True, ge=0, le=MAX_MONEY)
+    """Cost per seed user per 30 days (an ops cost)."""
     account_type: Literal["subscription", "service"] = "subscription"
     """For an official account: 订阅号 subscription (1 broadcast a day, folded) or
     服务号 service (4 a month)."""
@@ -298,6 +352,7 @@ class Scenario(Frozen):
 # Re-exported so a scenario's users can build distributions without another import.
 __all__ = [
     "Activation",
+    "Ban",
     "Behaviour",
     "Beta",
     "Campaign",
@@ -315,6 +370,7 @@ __all__ = [
     "Named",
     "Path",
     "PathStep",
+    "Posts",
     "Product",
     "Reach",
     "Referral",
