@@ -17,7 +17,7 @@ import simpy
 
 from engine.ledger import CostKind
 from engine.model.population import UNLIMITED_PURCHASES
-from engine.scenario.limits import TouchLimit, touch_limit
+from engine.scenario.limits import TouchLimit, send_times, touch_limit
 from engine.scenario.schema import Campaign
 
 if TYPE_CHECKING:
@@ -30,6 +30,15 @@ EVENT_COLUMNS = {
     "first_purchase": "first_purchase_day",
     "went_dormant": "dormant_since",
 }
+
+
+def annoyance_limit(touches_per_week: float) -> float:
+    """The annoyance level above which a touch is excess: the level that touching at exactly the tolerated
+    pace (one touch every 7 / tolerance days) settles at, 1 / (1 − exp(−1 / tolerance)); with no tolerance,
+    every touch is excess."""
+    if touches_per_week <= 0:
+        return 1.0 - 1e-9
+    return 1.0 / -math.expm1(-1.0 / touches_per_week) + 1e-9
 
 
 def limit_columns(campaigns: tuple[Campaign, ...], limits: list[TouchLimit | None]) -> dict[str, tuple]:
@@ -67,7 +76,7 @@ class CampaignRunner:
             persona
             * np.array([response.default, *(response.by_tier.get(t, response.default) for t in tier_ids)]),
         )
-        self.tolerance = scenario.disturbance.tolerance()
+        self.annoyance_limit = annoyance_limit(scenario.disturbance.tolerance())
         self.exit_probability = scenario.disturbance.exit_probability_per_excess_touch
         self.limit_key = f"{campaign.carrier}_{campaign.channel}"
         horizon = scenario.horizon
@@ -77,17 +86,8 @@ class CampaignRunner:
 
     def process(self) -> Generator[simpy.Event, None, None]:
         """Send on the campaign's schedule until its end day or the horizon."""
-        schedule = self.campaign.schedule
-        horizon = self.sim.scenario.horizon.horizon_days
-        end = min(schedule.end_day if schedule.end_day is not None else horizon, horizon)
         env = self.sim.env
-        if schedule.every_days is not None:
-            times = np.arange(schedule.start_day, end + 1e-9, schedule.every_days)
-        elif schedule.days is not None:
-            times = np.array(sorted(d for d in schedule.days if schedule.start_day <= d <= end))
-        else:
-            times = np.arange(math.ceil(schedule.start_day), math.floor(end) + 1, 1.0)
-        for time in times:
+        for time in send_times(self.campaign.schedule, self.sim.scenario.horizon.horizon_days):
             yield env.timeout(float(time) - env.now)
             self.send(float(time))
 
@@ -155,7 +155,7 @@ class CampaignRunner:
         level = pop.annoyance[reached] * decay + 1.0
         pop.column("annoyance")[reached] = level
         pop.column("last_touch_day")[reached] = now
-        over = level > self.tolerance
+        over = level > self.annoyance_limit
         leaving = over & (self.rng.random(reached.size) < self.exit_probability)
         if leaving.any():
             self.sim.leave_carrier(reached[leaving], self.carrier, now)

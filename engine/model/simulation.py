@@ -124,7 +124,11 @@ class Simulation:
         for campaign in self.campaigns:
             self.env.process(campaign.process())
         # `until=horizon` would skip the events due at the horizon itself; leads still queueing then are cut
-        self.env.run(until=self.scenario.horizon.horizon_days + 1e-9)
+        horizon = self.scenario.horizon.horizon_days
+        self.env.run(until=horizon + 1e-9)
+        # a send due at the horizon itself may have run after the last review: classify everyone once more
+        self.advance_to(horizon)
+        self._classify(horizon)
         self.recorder.source_bans = np.array([reach.bans for reach in self._reach], dtype=np.int64)
         return self.recorder.ledger(self.population, self.accounts, self.staff)
 
@@ -605,7 +609,15 @@ class Simulation:
 
     # ------------------------------------------------------------------ stage review
     def _review(self, now: float) -> None:
-        """Classify members by lifecycle stage at ``now`` and record the pool's composition."""
+        """Classify members by lifecycle stage and tier at ``now``, record the pool, start referrals."""
+        members = self._classify(now)
+        counts = np.bincount(self.population.stage[members], minlength=5)[:5].astype(np.int64)
+        counts[Stage.CHURNED] = self._churned
+        self.recorder.snapshot(now, counts)
+        self._referrals(members, now)
+
+    def _classify(self, now: float) -> np.ndarray:
+        """Lifecycle stage and tier of everyone who has joined, at ``now``; returns the current members."""
         pop = self.population
         lifecycle = self.scenario.lifecycle
         join, leave = pop.join_day, pop.leave_day
@@ -627,10 +639,7 @@ class Simulation:
         pop.column("dormant_since")[went_dormant] = now
         stage_column[members] = stage
         self._review_tiers(members, now)
-        self._referrals(members, now)
-        counts = np.bincount(stage, minlength=5)[:5].astype(np.int64)
-        counts[Stage.CHURNED] = self._churned
-        self.recorder.snapshot(now, counts)
+        return members
 
     def _review_tiers(self, members: np.ndarray, now: float) -> None:
         """Each member takes the first tier (highest first) whose rule holds."""

@@ -6,9 +6,13 @@ more than a platform allows (the extra sends will not reach anyone).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
+from engine.scenario.operations import Schedule
 from engine.scenario.schema import Campaign, Scenario
 
 
@@ -38,37 +42,43 @@ def touch_limit(scenario: Scenario, campaign: Campaign) -> TouchLimit | None:
     return None
 
 
-def _sends_per_day(campaign: Campaign) -> float:
-    schedule = campaign.schedule
+def send_times(schedule: Schedule, horizon_days: float) -> np.ndarray:
+    """When a campaign sends: its given days or every N days within [start_day, end_day] and the horizon;
+    a campaign on a member event is checked once a day."""
+    end = min(schedule.end_day if schedule.end_day is not None else horizon_days, horizon_days)
     if schedule.every_days is not None:
-        return 1.0 / schedule.every_days
-    return 0.0  # given days and event-driven sends are checked per day below or are per member
+        return np.arange(schedule.start_day, end + 1e-9, schedule.every_days)
+    if schedule.days is not None:
+        return np.array(sorted(d for d in schedule.days if schedule.start_day <= d <= end))
+    return np.arange(math.ceil(schedule.start_day), math.floor(end) + 1, 1.0)
 
 
 def limit_warnings(scenario: Scenario) -> list[str]:
-    """Warnings for campaigns that together ask for more broadcasts than a platform allows."""
+    """Warnings for campaigns whose broadcasts, taken together, exceed a platform limit in some period
+    (event-driven campaigns are per member and are not counted)."""
     groups: dict[tuple[str, str], list[Campaign]] = defaultdict(list)
     limits: dict[tuple[str, str], TouchLimit] = {}
     for campaign in scenario.campaigns:
         limit = touch_limit(scenario, campaign)
-        if limit is not None:
+        if limit is not None and campaign.schedule.on is None:
             key = (campaign.carrier, campaign.channel)
             groups[key].append(campaign)
             limits[key] = limit
+    horizon = scenario.horizon.horizon_days
     warnings = []
     for key, campaigns in groups.items():
         limit = limits[key]
-        asked = sum(_sends_per_day(c) for c in campaigns) * limit.period_days
-        per_day: dict[int, int] = defaultdict(int)
-        for campaign in campaigns:
-            for day in campaign.schedule.days or ():
-                per_day[int(day // limit.period_days)] += 1
-        busiest = max(per_day.values(), default=0)
-        if asked > limit.count + 1e-9 or busiest > limit.count:
-            names = ", ".join(c.id for c in campaigns)
-            amount = max(asked, busiest)
+        periods = [
+            np.floor(send_times(c.schedule, horizon) / limit.period_days).astype(np.int64) for c in campaigns
+        ]
+        counts = (
+            np.bincount(np.concatenate(periods)) if any(p.size for p in periods) else np.zeros(1, np.int64)
+        )
+        busiest = int(counts.max())
+        if busiest > limit.count:
+            names = ", ".join(c.id for c, p in zip(campaigns, periods, strict=True) if p.size)
             warnings.append(
-                f"campaigns {names} send {amount:g} {key[1]} broadcasts per {limit.period_days:g} day(s) on "
-                f"carrier '{key[0]}', but {limit.rule}; sends beyond the limit will not reach anyone"
+                f"campaigns {names} send up to {busiest} {key[1]} broadcasts per {limit.period_days:g} days "
+                f"on carrier '{key[0]}', but {limit.rule}; sends beyond the limit will not reach anyone"
             )
     return warnings

@@ -194,6 +194,17 @@ def _operations(scenario: Scenario) -> list[Problem]:
             if field not in AUDIENCE_FIELDS:
                 problems.append(((*where, "audience", field), _unknown_field(field, AUDIENCE_FIELDS)))
             elif field in ids:
+                if isinstance(condition, Comparison) and any(
+                    v is not None for v in (condition.gt, condition.gte, condition.lt, condition.lte)
+                ):
+                    problems.append(
+                        (
+                            (*where, "audience", field),
+                            f"{field} names things ({', '.join(ids[field]) or 'none defined'}); compare "
+                            f"it with a value or {{in: [...]}}, not gt/gte/lt/lte",
+                        )
+                    )
+                    continue
                 values = condition.in_ if isinstance(condition, Comparison) else (condition,)
                 for value in values or ():
                     if value not in ids[field]:
