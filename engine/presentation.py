@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from engine.metrics import METRIC_INFO, METRICS, MetricInfo
+from engine.metrics import DIMENSION_METRICS, METRIC_INFO, METRICS, MetricInfo
 from engine.stats import Summary
 
 
@@ -76,18 +76,23 @@ BREAKDOWN_ROWS = (
 )
 DIMENSION_LABELS = {
     "source": "来源 source",
-    "lure": "诱饵 lure (people who took it)",
-    "carrier": "承接平台 carrier (people who joined through it)",
+    "lure": "诱饵 lure (the sources offering it)",
+    "carrier": "承接平台 carrier (the sources whose path ends on it)",
+    "campaign": "运营活动 campaign",
+    "tier": "分层 tier (members at the end)",
 }
 
 
 def breakdown_table(dimension: str, groups: dict[str, dict[str, Summary]], currency: str) -> Table:
-    """Key metrics (means over replications), one column per source, lure or carrier."""
+    """Key metrics (means over replications), one column per group of the dimension."""
     table = Table(title=f"by {DIMENSION_LABELS[dimension]}", title_justify="left")
     table.add_column("指标 metric", no_wrap=True)
     for group in groups:
         table.add_column(group, justify="right", no_wrap=True)
-    for name in BREAKDOWN_ROWS:
-        info = METRIC_INFO[name]
-        table.add_row(_label(info, currency), *(format_value(groups[g][name].mean, info) for g in groups))
+    infos = DIMENSION_METRICS[dimension]
+    if infos is METRICS:
+        infos = tuple(METRIC_INFO[name] for name in BREAKDOWN_ROWS)
+    for info in infos:
+        values = (format_value(groups[group][info.name].mean, info) for group in groups)
+        table.add_row(_label(info, currency), *values)
     return table

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.ledger import Ledger
-from engine.metrics import BREAKDOWN_DIMENSIONS, METRIC_NAMES, Value, compute_breakdown, compute_metrics
+from engine.metrics import METRIC_NAMES, Value, compute_breakdown, compute_metrics
 from engine.model.compiled import compile_scenario
 from engine.model.simulation import simulate
 from engine.scenario.schema import Scenario
@@ -53,11 +53,11 @@ class RunResult:
             dimension: {
                 group: {
                     name: summarize([r.breakdown[dimension][group][name] for r in self.replications])
-                    for name in METRIC_NAMES
+                    for name in metrics
                 }
-                for group in first[dimension]
+                for group, metrics in groups.items()
             }
-            for dimension in BREAKDOWN_DIMENSIONS
+            for dimension, groups in first.items()
         }
 
 
