@@ -44,6 +44,7 @@ from engine.scenario.explain import (
     report,
     show,
 )
+from engine.scenario.limits import limit_warnings
 from engine.scenario.references import check_references
 from engine.scenario.schema import Scenario
 
@@ -63,6 +64,8 @@ class LoadedScenario:
     """The ``extends`` chain: the file itself first, then its base, the base's base, ..."""
     data: dict[str, Any]
     """The merged plain data (without ``extends``) that was validated."""
+    warnings: tuple[str, ...] = ()
+    """Things that are allowed but probably not meant (campaigns over a platform's limits)."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ def load_scenario(path: str | os.PathLike[str]) -> LoadedScenario:
             problems.append(Problem(nearest_origin(location, origins), field_text(location, data), message))
     if problems or scenario is None:
         raise ScenarioError(report(problems, files))
-    return LoadedScenario(scenario=scenario, path=path, files=files, data=data)
+    warnings = tuple(f"{path}: warning: {text}" for text in limit_warnings(scenario))
+    return LoadedScenario(scenario=scenario, path=path, files=files, data=data, warnings=warnings)
 
 
 def resolved_yaml(scenario: Scenario) -> str:
