@@ -138,7 +138,10 @@ class CampaignRunner:
         if reached.size == 0:
             return
         recorder.campaign_reached[self.index] += reached.size
-        recorder.campaign_staff_minutes[self.index] += reached.size * self.campaign.staff_minutes_per_touch
+        minutes = reached.size * self.campaign.staff_minutes_per_touch
+        recorder.campaign_staff_minutes[self.index] += minutes
+        if self.campaign.staff is not None:
+            sim.staff.add_work(self.campaign.staff, minutes)
         stayed = self._touch(reached, now)
         self._respond(stayed, now)
         cost = self.campaign.cost_per_touch

@@ -65,10 +65,23 @@ class CompiledScenario:
     carrier_response_multiplier: np.ndarray  # a brand persona raises responses to touches
     second_carrier: int  # -1: none
     product_weights: np.ndarray  # normalised
+    product_weights_by_tier: np.ndarray | None  # (1 + tiers, products), row 0 for no tier; None: same for all
 
     @property
     def n_carriers(self) -> int:
         return len(self.carrier_ids)
+
+
+def _mix_by_tier(scenario: Scenario) -> np.ndarray | None:
+    """Purchase mix per tier (row 0: no tier), or None when no product's weight depends on the tier."""
+    if not any(p.weight_by_tier for p in scenario.products):
+        return None
+    rows = [[p.weight for p in scenario.products]]
+    rows += [[p.weight_by_tier.get(t.id, p.weight) for p in scenario.products] for t in scenario.tiers]
+    matrix = np.array(rows, dtype=np.float64)
+    totals = matrix.sum(axis=1, keepdims=True)
+    uniform = np.full_like(matrix, 1.0 / matrix.shape[1])
+    return np.where(totals > 0, matrix / np.where(totals > 0, totals, 1.0), uniform)
 
 
 def _atmosphere(carrier: Carrier) -> float:
@@ -139,4 +152,5 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         ),
         second_carrier=carrier_index[second] if second is not None else -1,
         product_weights=weights / weights.sum(),
+        product_weights_by_tier=_mix_by_tier(scenario),
     )

@@ -562,6 +562,8 @@ class Simulation:
         product_id = offer.product if offer is not None and offer.product is not None else product
         if product_id is not None:
             chosen_product = np.full(person.size, self._product_index[product_id], dtype=np.int64)
+        elif self.compiled.product_weights_by_tier is not None:
+            chosen_product = self._products_by_tier(person, rng)
         elif n_products > 1:
             chosen_product = rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
         else:
@@ -589,6 +591,17 @@ class Simulation:
         first_col[bought] = np.fmin(first_col[bought], first)
         last_col = pop.column("last_purchase_day")
         last_col[bought] = np.fmax(last_col[bought], last)
+
+    def _products_by_tier(self, person: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Products drawn from the purchase mix of each buyer's tier."""
+        mix = self.compiled.product_weights_by_tier
+        assert mix is not None
+        row = self.population.tier[person].astype(np.int64) + 1
+        chosen = np.empty(person.size, dtype=np.int64)
+        for tier_row in np.unique(row):
+            at = np.nonzero(row == tier_row)[0]
+            chosen[at] = rng.choice(mix.shape[1], size=at.size, p=mix[tier_row])
+        return chosen
 
     def _venues_for(
         self, person: np.ndarray, day: np.ndarray, rng: np.random.Generator, campaign: Campaign | None

@@ -78,6 +78,11 @@ class StaffPools:
         sales, self._sales = self._sales, []
         return sales
 
+    def add_work(self, pool_id: str, minutes: float) -> None:
+        """Working minutes spent outside consultations (campaign touches) by a pool."""
+        pool = self.index[pool_id]
+        self.busy_days[pool] += minutes / MINUTES_PER_DAY / self.speed[pool]
+
     def charge(self, start: float, end: float) -> None:
         """Staff cost for [start, end]."""
         for pool in self.sim.scenario.staff:

@@ -166,7 +166,9 @@ class Campaign(Named):
     cost_per_touch: float = Field(default=0, strict=True, ge=0, le=MAX_MONEY)
     """Cost per member reached (an ops cost, and a service cost in CLV)."""
     staff_minutes_per_touch: float = Field(default=0, strict=True, ge=0, le=600)
-    """Staff time per member reached (reported as staff workload)."""
+    """Staff time per member reached."""
+    staff: Identifier | None = None
+    """Id of the staff pool whose time the touches take (counts in its utilisation), or none."""
     venue: Identifier | None = None
     """Venue of responding purchases (default: the members' venue mix)."""
 

@@ -147,6 +147,15 @@ def _operations(scenario: Scenario) -> list[Problem]:
                         _undefined("referral", "tier", tier, "tiers", ids["tier"]),
                     )
                 )
+    for index, product in enumerate(scenario.products):
+        for tier in product.weight_by_tier:
+            if tier not in ids["tier"]:
+                problems.append(
+                    (
+                        ("products", index, "weight_by_tier", tier),
+                        _undefined(f"product '{product.id}'", "tier", tier, "tiers", ids["tier"]),
+                    )
+                )
     for index, tier in enumerate(scenario.tiers):
         for field in tier.when:
             if field not in TIER_FIELDS:
@@ -179,6 +188,10 @@ def _operations(scenario: Scenario) -> list[Problem]:
                     (*where, "offer", "product"),
                     _undefined(owner, "product", campaign.offer.product, "products", products),
                 )
+            )
+        if campaign.staff is not None and campaign.staff not in staff:
+            problems.append(
+                ((*where, "staff"), _undefined(owner, "staff pool", campaign.staff, "staff", list(staff)))
             )
         if campaign.venue is not None and campaign.venue not in venues:
             problems.append(((*where, "venue"), _undefined(owner, "venue", campaign.venue, "venues", venues)))

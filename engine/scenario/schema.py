@@ -310,6 +310,15 @@ class Product(Named):
     """Cost of goods as a share of the amount paid (added to unit_cost)."""
     weight: float = Field(strict=True, default=1.0, gt=0, le=1e6)
     """Relative share of purchases that are this product."""
+    weight_by_tier: dict[str, float] = Field(default_factory=dict, max_length=20)
+    """Relative share by the buyer's tier id (tiers not listed use ``weight``): the purchase mix by tier."""
+
+    @model_validator(mode="after")
+    def _tier_weights(self) -> Product:
+        bad = {k: v for k, v in self.weight_by_tier.items() if not 0 <= v <= 1e6}
+        if bad:
+            raise ValueError(f"weight_by_tier values must lie in [0, 1000000]; got {bad}")
+        return self
 
 
 class Scenario(Frozen):
