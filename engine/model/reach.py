@@ -13,8 +13,11 @@ from engine.scenario.schema import Source
 class SourceReach:
     """Expected visitors of one source over a day, and whether a ban keeps it closed."""
 
-    def __init__(self, plan: SourcePlan, source: Source) -> None:
+    def __init__(self, plan: SourcePlan, source: Source, acquisition_days: float) -> None:
         self.plan = plan
+        self.active_from = source.active_from_day
+        until = source.active_until_day
+        self.active_until = acquisition_days if until is None else min(acquisition_days, until)
         self.ban = source.ban
         self.posts = source.posts
         self.visit_rate = source.visit_rate
@@ -57,6 +60,8 @@ class SourceReach:
         if self.posts is not None:
             decay = self.posts.decay_days
             for post in self.posts.days:
+                if not self.active_from <= post < self.active_until:
+                    continue  # a post outside the source's active window never goes out
                 since_start = max(0.0, day - post)
                 since_end = max(0.0, day + duration - post)
                 share = math.exp(-since_start / decay) - math.exp(-since_end / decay)
@@ -67,5 +72,9 @@ class SourceReach:
         """Fees of the posts going out in [day, day + duration)."""
         if self.posts is None:
             return 0.0
-        count = sum(1 for post in self.posts.days if day <= post < day + duration)
+        count = sum(
+            1
+            for post in self.posts.days
+            if day <= post < day + duration and self.active_from <= post < self.active_until
+        )
         return count * self.posts.cost_per_post

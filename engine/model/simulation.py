@@ -68,7 +68,7 @@ class Simulation:
         self.members_on = np.zeros(compiled.n_carriers, dtype=np.int64)
         self._fixed_carry = [0.0] * len(compiled.sources)
         self._reach = [
-            SourceReach(plan, source)
+            SourceReach(plan, source, self.scenario.horizon.acquisition_days)
             for plan, source in zip(compiled.sources, self.scenario.sources, strict=True)
         ]
         self._buyers = ActiveRows()  # people who may still buy
@@ -143,17 +143,14 @@ class Simulation:
                 lure=plan.lure,
                 carrier=plan.carrier,
             )
-        source = self.scenario.sources[plan.index]
-        end = self.scenario.horizon.acquisition_days
-        if source.active_until_day is not None:
-            end = min(end, source.active_until_day)
-        for day in range(math.floor(source.active_from_day), math.ceil(end)):
-            start = max(float(day), source.active_from_day)
+        reach = self._reach[plan.index]
+        end = reach.active_until
+        for day in range(math.floor(reach.active_from), math.ceil(end)):
+            start = max(float(day), reach.active_from)
             if start >= end:
                 break
             yield self.env.timeout(start - self.env.now)
             duration = min(float(day) + 1.0, end) - start
-            reach = self._reach[plan.index]
             if reach.closed(start, duration, self.streams.arrivals[plan.index]):
                 continue  # banned: no visitors, no spend
             fees = reach.post_cost(start, duration)
@@ -215,10 +212,11 @@ class Simulation:
 
         ``visitors`` is drawn from the source's reach unless given (referred friends)."""
         rng = self.streams.arrivals[plan.index]
+        referred = visitors is not None
         if visitors is None:
             visitors = self._visitor_count(plan, rng, day, duration)
         self.recorder.visitors[plan.index] += visitors
-        if plan.spend_per_day:
+        if plan.spend_per_day and not referred:  # referred friends cost rewards, not the source's spend
             self.recorder.cost(
                 day,
                 CostKind.MEDIA,
@@ -673,11 +671,13 @@ class Simulation:
         if self._referral_source < 0 or members.size == 0:
             return
         horizon = self.scenario.horizon
-        duration = min(horizon.step_days, horizon.acquisition_days - now)
-        if duration <= 0:
+        reach = self._reach[self._referral_source]
+        start = max(now, reach.active_from)
+        duration = min(now + horizon.step_days, reach.active_until) - start
+        rng = self.streams.arrivals[self._referral_source]
+        if duration <= 0 or reach.closed(start, duration, rng):
             return
         rate = self._referral_rate[self.population.tier[members].astype(np.int64) + 1]
-        rng = self.streams.arrivals[self._referral_source]
         friends = int(rng.poisson(rate.sum() * duration))
         if friends:
-            self._arrive(self.compiled.sources[self._referral_source], now, duration, visitors=friends)
+            self._arrive(self.compiled.sources[self._referral_source], start, duration, visitors=friends)
