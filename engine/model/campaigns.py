@@ -95,7 +95,7 @@ class CampaignRunner:
         sim = self.sim
         pop = sim.population
         carrier = self.carrier
-        rows = sim.open_memberships(carrier)
+        rows = sim.present_memberships(carrier, now)
         rows = rows[(pop.member_start[carrier, rows] <= now) & (pop.member_exit[carrier, rows] > now)]
         on = self.campaign.schedule.on
         if on is not None:

@@ -62,6 +62,7 @@ class Population:
         self.member_start = np.full(shape, NEVER)  # when the membership started (nan: never)
         self.member_exit = np.full(shape, NEVER)  # exit time; inf: still on; nan: never joined
         self.exit_budget = np.zeros(shape)  # remaining unit-exponential budget of the exit clock
+        self.exit_drawn_to = np.full(shape, -np.inf)  # time up to which the exit clock has been drawn
 
     def __getattr__(self, name: str) -> np.ndarray:
         columns = self.__dict__.get("columns")
@@ -87,7 +88,12 @@ class Population:
             grown = np.full(new_capacity, fill, dtype=dtype)
             grown[: self.size] = self.columns[name][: self.size]
             self.columns[name] = grown
-        for attr, fill in (("member_start", NEVER), ("member_exit", NEVER), ("exit_budget", 0.0)):
+        for attr, fill in (
+            ("member_start", NEVER),
+            ("member_exit", NEVER),
+            ("exit_budget", 0.0),
+            ("exit_drawn_to", -np.inf),
+        ):
             old = getattr(self, attr)
             grown2 = np.full((self.n_carriers, new_capacity), fill)
             grown2[:, : self.size] = old[:, : self.size]

@@ -72,7 +72,9 @@ class Simulation:
             for plan, source in zip(compiled.sources, self.scenario.sources, strict=True)
         ]
         self._buyers = ActiveRows()  # people who may still buy
-        self._open = [ActiveRows() for _ in range(compiled.n_carriers)]  # open memberships per carrier
+        self._open = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships with no exit drawn yet
+        self._present = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships not ended yet
+        self._step_end = 0.0  # end of the current review step: exits are drawn up to it
         self._members = ActiveRows()  # people who joined and had not left at the last review
         self._churned = 0  # people who have left the private domain
         self._clock = 0.0  # time up to which everyone's clocks have been drawn
@@ -161,20 +163,30 @@ class Simulation:
             self._arrive(plan, start, duration)
 
     def _reviews(self):  # type: ignore[no-untyped-def]
-        """Every step: advance everyone's clocks to now, charge carrier accounts, review stages."""
+        """Every step: draw exits ahead for the step; at its end advance purchases, charge, review."""
         horizon = self.scenario.horizon
         start = 0.0
+        self._step_end = min(horizon.step_days, horizon.horizon_days)
         self._review(0.0)
+        self._exits_ahead()
         while start < horizon.horizon_days:
-            end = min(start + horizon.step_days, horizon.horizon_days)
+            end = self._step_end
             yield self.env.timeout(end - self.env.now)
             self.advance_to(end)
             self.staff.charge(start, end)
             for carrier in np.nonzero(self.accounts * self.compiled.carrier_cost_per_day)[0]:
                 amount = self.accounts[carrier] * self.compiled.carrier_cost_per_day[carrier] * (end - start)
                 self.recorder.cost(end, CostKind.ACCOUNT_RUNNING, float(amount), carrier=int(carrier))
+            self._step_end = min(end + horizon.step_days, horizon.horizon_days)
             self._review(end)
+            self._exits_ahead()
             start = end
+
+    def _exits_ahead(self) -> None:
+        """Draw every open membership's exit up to the end of the coming step."""
+        changed = self._carrier_exits(self._step_end)
+        self._cancel_late_activations(changed)
+        self._update_leave_day(changed)
 
     # ------------------------------------------------------------------ arrivals
     def _visitor_count(self, plan: SourcePlan, rng: np.random.Generator, day: float, duration: float) -> int:
@@ -300,7 +312,8 @@ class Simulation:
                 lure=plan.lure,
                 carrier=plan.carrier,
             )
-            self._second_carrier(plan, rng, members, activated, activation_day)
+            moved = self._second_carrier(plan, rng, members, activated, activation_day)
+            self._draw_exits([(plan.carrier, members), (self.compiled.second_carrier, moved)])
             if plan.consultation is not None:
                 self.staff.add_leads(members, join_day, plan.consultation, rng)
 
@@ -339,15 +352,15 @@ class Simulation:
         members: np.ndarray,
         activated: np.ndarray,
         activation_day: np.ndarray,
-    ) -> None:
-        """Guide activated members onto a second carrier too (多点留存)."""
+    ) -> np.ndarray:
+        """Guide activated members onto a second carrier too (多点留存); returns who was moved."""
         second = self.compiled.second_carrier
         if second < 0 or second == plan.carrier:
-            return
+            return np.zeros(0, dtype=np.int64)
         moves = activated & (rng.random(members.size) < self.scenario.activation.second_carrier_rate)
         wanted = int(moves.sum())
         if wanted == 0:
-            return
+            return np.zeros(0, dtype=np.int64)
         admitted = self._admit(second, wanted, float(activation_day[moves].min()))
         chosen = np.nonzero(moves)[0][:admitted]
         who = members[chosen]
@@ -355,11 +368,13 @@ class Simulation:
         self.population.member_exit[second, who] = np.inf
         self.population.exit_budget[second, who] = rng.exponential(1.0, who.size)
 
-    # ------------------------------------------------------------------ services to campaigns
-    def open_memberships(self, carrier: int) -> np.ndarray:
-        """Rows whose membership of ``carrier`` had not ended when clocks were last drawn."""
+        # ------------------------------------------------------------------ services to campaigns
+        return who
+
+    def present_memberships(self, carrier: int, now: float) -> np.ndarray:
+        """Rows whose membership of ``carrier`` has not ended by ``now`` (it may not have started yet)."""
         exits = self.population.member_exit[carrier]
-        rows, _ = self._open[carrier].refresh(self.population.size, lambda r: exits[r] == np.inf)
+        rows, _ = self._present[carrier].refresh(self.population.size, lambda r: exits[r] > now)
         return rows
 
     def leave_carrier(self, who: np.ndarray, carrier: int, now: float) -> None:
@@ -398,9 +413,7 @@ class Simulation:
             self._clock = now
 
     def _advance(self, t0: float, t1: float) -> None:
-        changed = self._carrier_exits(t0, t1)
-        self._cancel_late_activations(changed)
-        self._update_leave_day(changed)
+        """Purchases in [t0, t1] (exits were drawn ahead, for the whole step)."""
         if self.scenario.behaviour.timing == "poisson":
             self._poisson_purchases(t0, t1)
         else:
@@ -422,32 +435,52 @@ class Simulation:
             activation_day,
         )
 
-    def _carrier_exits(self, t0: float, t1: float) -> np.ndarray:
-        """Draw every open membership's exit in [t0, t1]; returns the people who left a carrier."""
+    def _carrier_exits(self, t1: float) -> np.ndarray:
+        """Draw every open membership's exit clock up to ``t1``; returns the people who left a carrier.
+
+        Exits are drawn ahead, at each review for the step to come (and for new memberships when they
+        start), so membership is known exactly at any send within the step.
+        """
         pop = self.population
-        n = pop.size
         changed: list[np.ndarray] = []
         for carrier in range(self.compiled.n_carriers):
-            hazard = self.compiled.carrier_hazard[carrier]
-            if hazard == 0:
-                continue
-            start = pop.member_start[carrier]
             exits = pop.member_exit[carrier]
-            open_rows, _ = self._open[carrier].refresh(n, lambda rows, exits=exits: exits[rows] == np.inf)
-            who = open_rows[start[open_rows] < t1]
-            if who.size == 0:
-                continue
-            begin = np.maximum(t0, start[who])
-            multiplier = self._exit_multiplier(who)
-            target = pop.exit_budget[carrier, who] / hazard
-            time, used = multiplier.crossing(begin, np.full(who.size, t1), target)
-            pop.exit_budget[carrier, who] -= used * hazard
-            left = np.isfinite(time)
-            gone = who[left]
-            pop.member_exit[carrier, gone] = time[left]
-            self.members_on[carrier] -= gone.size
-            changed.append(gone)
+            open_rows, _ = self._open[carrier].refresh(
+                pop.size, lambda rows, exits=exits: exits[rows] == np.inf
+            )
+            changed.append(self._exit_times(carrier, open_rows, t1))
         return np.unique(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
+
+    def _exit_times(self, carrier: int, who: np.ndarray, t1: float) -> np.ndarray:
+        """Advance the exit clocks of open memberships ``who`` on ``carrier`` to ``t1``; returns who left."""
+        pop = self.population
+        hazard = self.compiled.carrier_hazard[carrier]
+        start = pop.member_start[carrier, who]
+        begin = np.maximum(start, pop.exit_drawn_to[carrier, who])
+        who, begin = who[begin < t1], begin[begin < t1]
+        if who.size == 0:
+            return who
+        pop.exit_drawn_to[carrier, who] = t1
+        if hazard == 0:
+            return np.zeros(0, dtype=np.int64)
+        multiplier = self._exit_multiplier(who)
+        target = pop.exit_budget[carrier, who] / hazard
+        time, used = multiplier.crossing(begin, np.full(who.size, t1), target)
+        pop.exit_budget[carrier, who] -= used * hazard
+        left = np.isfinite(time)
+        gone = who[left]
+        pop.member_exit[carrier, gone] = time[left]
+        self.members_on[carrier] -= gone.size
+        return gone
+
+    def _draw_exits(self, who_by_carrier: list[tuple[int, np.ndarray]]) -> None:
+        """Draw new memberships' exits up to the end of the current step."""
+        changed = [
+            self._exit_times(carrier, who, self._step_end) for carrier, who in who_by_carrier if carrier >= 0
+        ]
+        gone = np.unique(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
+        self._cancel_late_activations(gone)
+        self._update_leave_day(gone)
 
     def _cancel_late_activations(self, changed: np.ndarray) -> None:
         """A member who left their first carrier before the activation time is never activated."""

@@ -71,7 +71,7 @@ def test_json_is_one_object_with_the_contract_keys(retained_json: str) -> None:
     assert list(data["metrics"]) == list(METRIC_NAMES)
     for name, value in data["metrics"].items():
         assert list(value) == ["mean", "ci_low", "ci_high"], name
-    assert list(data["breakdown"]) == ["source", "lure", "carrier"]
+    assert list(data["breakdown"]) == ["source", "lure", "carrier", "campaign", "tier"]
     assert list(data["breakdown"]["source"]) == ["tmall_ads"]
     assert data["breakdown"]["lure"] == {}
     assert list(data["breakdown"]["carrier"]) == ["official_account"]
