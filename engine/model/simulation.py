@@ -541,6 +541,9 @@ class Simulation:
         member_intensity = base * self._membership_multiplier * (member_end - begin)
         total_intensity = member_intensity + base * (end - member_end)
         counts = rng.poisson(total_intensity)
+        buying = np.nonzero(counts)[0]  # over a short interval most have none: carry on with the others
+        who, counts, begin, member_end, base = (x[buying] for x in (who, counts, begin, member_end, base))
+        member_intensity, total_intensity = member_intensity[buying], total_intensity[buying]
         group, fraction = first_order_statistics(rng, counts, left[who])
         # map each purchase's share of the intensity back to a time through the piecewise-constant rate
         intensity = fraction * total_intensity[group]
