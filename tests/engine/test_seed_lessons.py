@@ -91,3 +91,20 @@ def test_seed004_fifteen_accounts_thirty_thousand_customers_ten_million_a_year()
     )
     second_year = (purchases.day >= 365) & (purchases.day < 730)
     assert purchases.amount[by_member & second_year].sum() > 10_000_000
+
+
+@pytest.mark.slow
+def test_seed003_people_who_carry_the_relationship_keep_members_at_a_cost() -> None:
+    """Seed 003: a brand persona and seed users lower exits (higher retention) and cost money; KOL posts bring
+    members for their fee."""
+    base = run(load_scenario("scenarios/retail_store_wecom.yaml").scenario, 2, SEED)
+    levers = run(load_scenario(f"{EXAMPLES}/seed003_people_carry_the_relationship.yaml").scenario, 2, SEED)
+    base_summary, lever_summary = base.summary(), levers.summary()
+    assert lever_summary["retention_d90"].ci_low > base_summary["retention_d90"].ci_high
+    kol = levers.breakdown_summary()["source"]["kol_posts"]
+    media_fees = kol["acquisition_cost"].mean - 5 * kol["new_members"].mean  # lure: 5 CNY per new member
+    assert media_fees == pytest.approx(80_000)
+    assert kol["new_members"].mean > 100
+    # seed users: 20 groups (or more, opened as they fill) × 3 × 200 CNY a month on top of the base's ops cost
+    extra_ops = lever_summary["ops_cost"].mean - base_summary["ops_cost"].mean
+    assert extra_ops >= 20 * 3 * 200 * 730 / 30 * 0.99
