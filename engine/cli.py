@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 import json
+import shlex
+import signal
 import sys
+import threading
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from engine.errors import ScenarioError, SiyuError
-from engine.output import (
-    TransactionLog,
-    dumps_json,
-    prepare_output_dir,
-    replications_csv,
-    run_summary,
-    write_text_atomic,
-)
+from engine.cli_progress import progress_bar
+from engine.errors import ExecutionError, ScenarioError, SiyuError
+from engine.execution import SCHEDULER_ENV, ExecutorChoice
+from engine.execution.choice import INSTALL_DASK
+from engine.output import dumps_json, run_summary
 from engine.presentation import breakdown_table, metrics_table
+from engine.run_folder import RunFolder
 from engine.runner import RunResult
 from engine.runner import run as run_replications
-from engine.scenario import Scenario, load_scenario, resolved_yaml
+from engine.scenario import Scenario, load_scenario
 
 app = typer.Typer(
     name="siyu",
@@ -36,6 +37,8 @@ app = typer.Typer(
 
 EXIT_INVALID = 2
 """Exit code for invalid input (a bad scenario, a bad option), as for click's usage errors."""
+DEFAULT_REPS = 20
+DEFAULT_SEED = 1
 
 
 @app.command()
@@ -71,10 +74,21 @@ class OutputFormat(StrEnum):
 
 @app.command()
 def run(
-    file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
-    reps: Annotated[int, typer.Option(min=1, max=100_000, help="Replications.")] = 20,
-    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Root seed; same seed, same output.")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Write results to this folder.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="Scenario YAML file (not with --resume).", show_default=False)
+    ] = None,
+    reps: Annotated[
+        int | None, typer.Option(min=1, max=100_000, help="Replications.", show_default=str(DEFAULT_REPS))
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=2**63 - 1, help="Root seed; same seed, same output.", show_default=str(DEFAULT_SEED)
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write results to this folder (kept as replications finish).")
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table or json (one JSON object).")
     ] = (OutputFormat.table),
@@ -83,77 +97,193 @@ def run(
         bool, typer.Option(help="With --out: also write transactions.parquet (every purchase).")
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=4096,
+            help="Local worker processes; 1 runs in this process.",
+            show_default="every core, if the run is long enough to gain",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Run on the Dask cluster of this scheduler (tcp://HOST:PORT; or set {SCHEDULER_ENV}). "
+            f"Needs the dask extra: {INSTALL_DASK.replace('[', chr(92) + '[')}.",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Finish the interrupted run in this --out folder: run only its missing replications "
+            "(its scenario, seed and reps).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Run replications of a scenario; print CAC, retention, CLV and the rest with 95% CIs."""
+    """Run replications of a scenario; print CAC, retention, CLV and the rest with 95% CIs.
+
+    Ctrl-C stops the run; with --out every finished replication is kept and `siyu run --resume DIR`
+    finishes it, with the same result as an uninterrupted run.
+    """
+    request = RunRequest(file, reps, seed, out, output_format, force, transactions, quiet, resume)
     try:
-        _run(file, reps, seed, out, output_format, force, transactions, quiet)
+        _run(request, ExecutorChoice.from_options(workers, scheduler))
     except SiyuError as error:  # also when the app is invoked directly (CliRunner, embedding), not via main()
         typer.echo(str(error), err=True)
         raise typer.Exit(EXIT_INVALID) from None
 
 
-def _run(
-    file: Path,
-    reps: int,
-    seed: int,
-    out: Path | None,
-    output_format: OutputFormat,
-    force: bool,
-    transactions: bool,
-    quiet: bool,
-) -> None:
+@dataclass(frozen=True)
+class RunRequest:
+    """The options of ``siyu run`` that say what to run and where to write it."""
+
+    file: Path | None
+    reps: int | None
+    seed: int | None
+    out: Path | None
+    output_format: OutputFormat
+    force: bool
+    transactions: bool
+    quiet: bool
+    resume: Path | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    scenario: Scenario
+    reps: int
+    seed: int
+    purchases: bool
+    folder: RunFolder | None
+
+
+def _run(request: RunRequest, choice: ExecutorChoice) -> None:
     """The work of ``siyu run``; Siyu's own errors propagate to :func:`run`."""
-    loaded = load_scenario(file)
-    if transactions and out is None:
-        raise typer.BadParameter("--transactions needs --out DIR", param_hint="--transactions")
-    out_dir = prepare_output_dir(out, force) if out is not None else None
-    log = TransactionLog(out_dir / "transactions.parquet") if out_dir is not None and transactions else None
-    result = _run_with_progress(loaded.scenario, reps, seed, log, quiet or output_format is OutputFormat.json)
-    summary = run_summary(loaded.scenario.meta.name, result)
-    if out_dir is not None:
-        write_text_atomic(out_dir / "resolved.yaml", resolved_yaml(loaded.scenario))
-        write_text_atomic(out_dir / "summary.json", dumps_json(summary) + "\n")
-        write_text_atomic(out_dir / "replications.csv", replications_csv(result))
-        if log is None:  # a transaction log left by an earlier --force'd run would contradict this summary
-            (out_dir / "transactions.parquet").unlink(missing_ok=True)
-    if output_format is OutputFormat.json:
+    plan = _resume_plan(request) if request.resume is not None else _new_plan(request)
+    if plan is None:
+        return
+    result = _run_replications(plan, choice, show_progress=not request.quiet and sys.stderr.isatty())
+    summary = run_summary(plan.scenario.meta.name, result)
+    if plan.folder is not None:
+        plan.folder.finish(result, summary)
+    if request.output_format is OutputFormat.json:
         typer.echo(dumps_json(summary))
     else:
-        _print_tables(loaded.scenario, result)
-        if out_dir is not None:
-            typer.echo(f"results written to {out_dir}")
+        _print_tables(plan.scenario, result)
+        if plan.folder is not None:
+            typer.echo(f"results written to {plan.folder.path}")
 
 
-def _run_with_progress(
-    scenario: Scenario, reps: int, seed: int, log: TransactionLog | None, quiet: bool
-) -> RunResult:
-    on_ledger = log.add if log is not None else None
-    show = not quiet and sys.stderr.isatty()
-    progress = Progress(
-        TextColumn("replications"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not show,
-        transient=True,
-    )
-    ok = False
-    try:
-        with progress:
-            task = progress.add_task("run", total=reps)
-            result = run_replications(
-                scenario,
-                reps,
-                seed,
-                on_ledger=on_ledger,
-                progress=lambda done, _total: progress.update(task, completed=done),
+def _new_plan(request: RunRequest) -> _Plan:
+    if request.file is None:
+        raise typer.BadParameter("give a scenario FILE, or --resume DIR", param_hint="FILE")
+    loaded = load_scenario(request.file)
+    if request.transactions and request.out is None:
+        raise typer.BadParameter("--transactions needs --out DIR", param_hint="--transactions")
+    reps = DEFAULT_REPS if request.reps is None else request.reps
+    seed = DEFAULT_SEED if request.seed is None else request.seed
+    folder = None
+    if request.out is not None:
+        folder = RunFolder.create(request.out, loaded, reps, seed, request.transactions, request.force)
+    return _Plan(loaded.scenario, reps, seed, request.transactions, folder)
+
+
+def _resume_plan(request: RunRequest) -> _Plan | None:
+    """The rest of the run in ``--resume DIR``; None when it is already complete."""
+    assert request.resume is not None
+    for option, present in (("FILE", request.file), ("--out", request.out), ("--force", request.force)):
+        if present:
+            raise ExecutionError(f"{option}: not with --resume (the run folder says what to run and where)")
+    folder, scenario = RunFolder.resume(request.resume)
+    manifest = folder.manifest
+    for option, given, started in (
+        ("--reps", request.reps, manifest.reps),
+        ("--seed", request.seed, manifest.seed),
+    ):
+        if given is not None and given != started:
+            raise ExecutionError(
+                f"{option} {given}: the run in {folder.path} was started with {option} {started}; "
+                "a resumed run keeps its settings"
             )
-        ok = True
+    if request.transactions and not manifest.transactions:
+        raise ExecutionError(f"--transactions: the run in {folder.path} was started without it")
+    if folder.complete:
+        if request.output_format is OutputFormat.json:
+            typer.echo(folder.summary_text().rstrip("\n"))
+        else:
+            typer.echo(f"nothing to resume: the run in {folder.path} is complete (see its summary.json)")
+        return None
+    return _Plan(scenario, manifest.reps, manifest.seed, manifest.transactions, folder)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch scheduler ending the job): handled like Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+def _run_replications(plan: _Plan, choice: ExecutorChoice, show_progress: bool) -> RunResult:
+    """Run what is missing; on Ctrl-C (or SIGTERM) say what was kept and how to resume, and exit 130 (143)."""
+    finished = plan.folder.finished() if plan.folder is not None else {}
+    done = len(finished)
+
+    def saved(count: int, _total: int) -> None:
+        nonlocal done
+        done = count
+        update(count)
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+    try:
+        with (
+            choice.open(plan.reps - done) as executor,
+            progress_bar(f"replications ({executor.description})", plan.reps, done, show_progress) as update,
+        ):
+            return run_replications(
+                plan.scenario,
+                plan.reps,
+                plan.seed,
+                saved,
+                executor=executor,
+                finished=finished,
+                purchases=plan.purchases,
+                on_outcome=plan.folder.save if plan.folder is not None else None,
+            )
+    except KeyboardInterrupt as interruption:
+        _report_interruption(plan, done)
+        raise typer.Exit(143 if isinstance(interruption, _Terminated) else 130) from None
+    except Exception:
+        if plan.folder is not None and (kept := len(plan.folder.finished())):
+            typer.echo(f"{kept} finished replications are kept; {_resume_hint(plan.folder)}", err=True)
+        raise
     finally:
-        if log is not None:
-            log.close(ok)
-    return result
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _report_interruption(plan: _Plan, done: int) -> None:
+    if plan.folder is None:
+        typer.echo(
+            f"interrupted: {done} of {plan.reps} replications had finished; "
+            "nothing is kept without --out DIR",
+            err=True,
+        )
+    else:
+        kept = len(plan.folder.finished())  # the files, not the count of reports: a signal may fall between
+        typer.echo(
+            f"interrupted: {kept} of {plan.reps} replications finished and are kept in "
+            f"{plan.folder.checkpoints}\n{_resume_hint(plan.folder)}",
+            err=True,
+        )
+
+
+def _resume_hint(folder: RunFolder) -> str:
+    return f"resume with: siyu run --resume {shlex.quote(str(folder.path))}"
 
 
 def _print_tables(scenario: Scenario, result: RunResult) -> None:

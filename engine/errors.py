@@ -13,3 +13,8 @@ class ScenarioError(SiyuError):
 
 class OutputError(SiyuError):
     """An output folder cannot be written (exists and is not empty, not writable, ...)."""
+
+
+class ExecutionError(SiyuError):
+    """Replications cannot be run as asked: a bad executor option, an unreachable or unusable cluster, a
+    run folder that cannot be resumed."""

@@ -1,4 +1,7 @@
-"""Writing a run's results: the JSON contract, the output folder, the transaction log. Writes are atomic."""
+"""Writing a run's results: the JSON contract, the output folder, the per-replication CSV. Writes are atomic.
+
+The transaction log is :mod:`engine.transactions`; the folder of a run as it goes, :mod:`engine.run_folder`.
+"""
 
 from __future__ import annotations
 
@@ -12,26 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from engine.errors import OutputError
-from engine.ledger import Ledger
 from engine.metrics import METRIC_NAMES
 from engine.runner import RunResult
-
-TRANSACTION_SCHEMA = pa.schema(
-    [
-        ("replication", pa.int32()),
-        ("customer_id", pa.int64()),
-        ("day", pa.float64()),
-        ("amount", pa.float64()),
-        ("product", pa.string()),
-        ("source", pa.string()),
-        ("carrier", pa.string()),
-    ]
-)
 
 
 def _umask() -> int:
@@ -114,42 +100,3 @@ def replications_csv(result: RunResult) -> str:
         row = [replication.metrics[name] for name in METRIC_NAMES]
         writer.writerow([replication.index, *("" if v is None else repr(v) for v in row)])
     return buffer.getvalue()
-
-
-class TransactionLog:
-    """Streams each replication's purchases to ``transactions.parquet`` as its own row group."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
-        self._writer = pq.ParquetWriter(self._tmp, TRANSACTION_SCHEMA)
-
-    def add(self, replication: int, ledger: Ledger) -> None:
-        """Append one replication's purchases (customer_id is the person's row in that replication)."""
-        purchases, people = ledger.purchases, ledger.people
-        products = np.array(ledger.product_ids, dtype=object)
-        sources = np.array(ledger.source_ids, dtype=object)
-        carriers = np.array((*ledger.carrier_ids, ""), dtype=object)  # index -1 → ""
-        table = pa.table(
-            {
-                "replication": np.full(len(purchases), replication, dtype=np.int32),
-                "customer_id": purchases.person,
-                "day": purchases.day,
-                "amount": purchases.amount,
-                "product": products[purchases.product],
-                "source": sources[people.source[purchases.person]],
-                "carrier": carriers[people.carrier[purchases.person]],
-            },
-            schema=TRANSACTION_SCHEMA,
-        )
-        self._writer.write_table(table)
-
-    def close(self, ok: bool = True) -> None:
-        """Finish the file; when not ``ok`` the partial file is discarded."""
-        self._writer.close()
-        if ok:
-            _publish(self._tmp, self.target)
-        else:
-            self._tmp.unlink(missing_ok=True)

@@ -1,21 +1,26 @@
 """Replications of a scenario from one root seed, reduced to metrics and summarised with CIs.
 
 A replication's randomness depends only on (root seed, replication index), so results do not depend on how
-replications are scheduled. Ledgers are reduced to metrics as soon as they are made; a caller that wants
-the raw facts (the transaction log) gets each ledger through ``on_ledger``.
+replications are scheduled: :func:`run` hands them to any executor (:mod:`engine.execution`) and orders
+the results by index. A replication's ledger is reduced to metrics in the worker that made it; only its
+purchases (the transaction log) travel back, and only when asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import pyarrow as pa
+
+from engine.execution import Executor, ProgressCallback, SerialExecutor, execute
 from engine.ledger import Ledger
 from engine.metrics import METRIC_NAMES, Value, compute_breakdown, compute_metrics
 from engine.model.compiled import compile_scenario
 from engine.model.simulation import simulate
 from engine.scenario.schema import Scenario
 from engine.stats import Summary, summarize
+from engine.transactions import purchase_table
 
 MetricRow = dict[str, Value]
 Breakdown = dict[str, dict[str, MetricRow]]
@@ -28,6 +33,29 @@ class Replication:
     index: int
     metrics: MetricRow
     breakdown: Breakdown
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker sends back for one replication: its metrics and, if asked for, its purchases."""
+
+    replication: Replication
+    purchases: pa.Table | None = None
+
+
+@dataclass(frozen=True)
+class ReplicationTask:
+    """Replication ``index`` of ``scenario`` under ``seed``: a picklable task for any executor."""
+
+    scenario: Scenario
+    seed: int
+    purchases: bool = False
+    """Also return the replication's purchases (for the transaction log)."""
+
+    def __call__(self, index: int) -> Outcome:
+        ledger = simulate(compile_scenario(self.scenario), self.seed, index)
+        table = purchase_table(index, ledger) if self.purchases else None
+        return Outcome(_reduce(index, ledger), table)
 
 
 @dataclass(frozen=True)
@@ -64,26 +92,48 @@ class RunResult:
 def run_replication(
     scenario: Scenario, seed: int, index: int, on_ledger: Callable[[int, Ledger], None] | None = None
 ) -> Replication:
-    """Simulate replication ``index`` and reduce its ledger to metrics."""
+    """Simulate replication ``index`` in this process and reduce its ledger to metrics."""
     ledger = simulate(compile_scenario(scenario), seed, index)
     if on_ledger is not None:
         on_ledger(index, ledger)
-    return Replication(index, compute_metrics(ledger), compute_breakdown(ledger))
+    return _reduce(index, ledger)
 
 
 def run(
     scenario: Scenario,
     reps: int,
     seed: int,
-    on_ledger: Callable[[int, Ledger], None] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    executor: Executor | None = None,
+    finished: Mapping[int, Replication] | None = None,
+    purchases: bool = False,
+    on_outcome: Callable[[Outcome], None] | None = None,
 ) -> RunResult:
-    """Run ``reps`` replications serially; ``progress(done, total)`` is called after each."""
+    """Run replications ``0 … reps−1`` and return them in index order.
+
+    Args:
+        scenario: The validated scenario.
+        reps: Replications in the run.
+        seed: Root seed.
+        progress: ``progress(done, total)`` after each replication (``done`` counts ``finished`` too).
+        executor: Where replications run; default: serially in this process. The caller closes it.
+        finished: Replications already done (a resumed run); only the others are run.
+        purchases: Workers also send each replication's purchases, to ``on_outcome``.
+        on_outcome: Called in this process with each new replication as it finishes (in any order), for
+            example to save it; the purchases are not kept after the call.
+    """
     if reps < 1:
         raise ValueError("reps must be at least 1")
-    replications = []
-    for index in range(reps):
-        replications.append(run_replication(scenario, seed, index, on_ledger))
-        if progress is not None:
-            progress(index + 1, reps)
-    return RunResult(scenario, seed, tuple(replications))
+    done = {index: finished[index] for index in range(reps) if finished and index in finished}
+    missing = [index for index in range(reps) if index not in done]
+    task = ReplicationTask(scenario, seed, purchases)
+    for index, outcome in execute(task, missing, executor or SerialExecutor(), progress, len(done)):
+        if on_outcome is not None:
+            on_outcome(outcome)
+        done[index] = outcome.replication
+    return RunResult(scenario, seed, tuple(done[index] for index in range(reps)))
+
+
+def _reduce(index: int, ledger: Ledger) -> Replication:
+    return Replication(index, compute_metrics(ledger), compute_breakdown(ledger))

@@ -17,7 +17,7 @@ import simpy
 
 from engine.ledger import CostKind
 from engine.model.population import UNLIMITED_PURCHASES
-from engine.scenario.limits import TouchLimit, send_times, touch_limit
+from engine.scenario.limits import TouchLimit, send_times
 from engine.scenario.schema import Campaign
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class CampaignRunner:
         sim = self.sim
         pop = sim.population
         carrier = self.carrier
-        rows = sim.present_memberships(carrier, now)
+        rows = sim.membership.present_memberships(carrier, now)
         rows = rows[(pop.member_start[carrier, rows] <= now) & (pop.member_exit[carrier, rows] > now)]
         on = self.campaign.schedule.on
         if on is not None:
@@ -161,7 +161,7 @@ class CampaignRunner:
         over = level > self.annoyance_limit
         leaving = over & (self.rng.random(reached.size) < self.exit_probability)
         if leaving.any():
-            self.sim.leave_carrier(reached[leaving], self.carrier, now)
+            self.sim.membership.leave_carrier(reached[leaving], self.carrier, now)
             pop.column("annoyed_out")[reached[leaving]] = True
         return reached[~leaving]
 
@@ -176,14 +176,14 @@ class CampaignRunner:
             return
         pop.column("interactions")[buyers] += 1
         revived = buyers[pop.purchases_left[buyers] <= 0]
-        sim.record_campaign_purchases(buyers, now, self.rng, self.campaign, self.index)
+        sim.buying.record_campaign_purchases(buyers, now, self.rng, self.campaign, self.index)
         if revived.size:  # a response brings a dropped-out buyer back, with a fresh dropout clock
             dropout = pop.dropout[revived]
             repeats = np.full(revived.size, UNLIMITED_PURCHASES, dtype=np.int64)
             dies = dropout > 0
             repeats[dies] = self.rng.geometric(dropout[dies])
             pop.column("purchases_left")[revived] = repeats
-            sim.revive_buyers(revived)
+            sim.buying.revive_buyers(revived)
 
     def _service_costs(self, reached: np.ndarray, now: float, cost: float) -> None:
         """Touch costs inside each person's CLV window count against their CLV (discounted)."""
@@ -200,8 +200,3 @@ class CampaignRunner:
             (pop.source[who[cohort]], np.floor(offset[cohort]).astype(np.int64)),
             value[cohort],
         )
-
-
-def campaign_limits(sim: Simulation) -> list[TouchLimit | None]:
-    """The platform limit of each campaign of the simulation's scenario."""
-    return [touch_limit(sim.scenario, campaign) for campaign in sim.scenario.campaigns]

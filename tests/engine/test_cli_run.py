@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.metrics import METRIC_NAMES
 from engine.presentation import metrics_table
-from engine.runner import run
+from engine.runner import run_replication
 from engine.scenario import load_scenario
 from engine.stats import Summary
 
@@ -27,7 +27,7 @@ RETAINED = ROOT / "scenarios" / "examples" / "seed004_retained.yaml"
 SINGLE = ROOT / "scenarios" / "examples" / "seed004_single_purchase.yaml"  # nobody joins the private domain
 RETAIL = ROOT / "scenarios" / "retail_store_wecom.yaml"
 SIYU = Path(sys.executable).with_name("siyu")
-OUTPUT_FILES = {"resolved.yaml", "summary.json", "replications.csv"}
+OUTPUT_FILES = {"run.json", "resolved.yaml", "summary.json", "replications.csv"}
 
 
 def invoke(*args: str | Path) -> Any:
@@ -137,12 +137,13 @@ def test_out_writes_the_folder(tmp_path: Path) -> None:
     assert [float(row[cac]) for row in rows[1:]] == [30.0, 30.0, 30.0]
 
     purchases: list[int] = []
-    run(
-        load_scenario(RETAINED).scenario,
-        3,
-        1,
-        on_ledger=lambda _i, ledger: purchases.append(len(ledger.purchases)),
-    )
+    for index in range(3):
+        run_replication(
+            load_scenario(RETAINED).scenario,
+            1,
+            index,
+            on_ledger=lambda _i, ledger: purchases.append(len(ledger.purchases)),
+        )
     table = pq.read_table(out / "transactions.parquet")
     assert table.column_names == [
         "replication",

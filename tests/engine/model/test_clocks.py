@@ -168,7 +168,7 @@ Params = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 def _exit_times_in_steps(
     params: Params, start: np.ndarray, hazard: float, step: float, budget: np.ndarray, until: float
 ) -> np.ndarray:
-    """Exit times drawn the engine's way (``Simulation._carrier_exits``): step by step, for the people still
+    """Exit times drawn the engine's way (``Membership._carrier_exits``): step by step, for the people still
     on, with the multiplier built for that subset and each person's unused budget carried over."""
     time = np.full(start.size, np.inf)
     budget = budget.copy()

@@ -1,0 +1,225 @@
+"""Carrier memberships: who is on each carrier, their exit clocks, and each carrier's accounts and capacity.
+
+A membership of a carrier starts when a person joins through it (or is guided onto the second carrier when
+activated) and ends at its exit: a memoryless clock with the carrier's hazard, scaled per person by a
+:class:`~engine.model.clocks.TwoBreakMultiplier` (deal seekers, dormancy, waiting for fulfilment, not yet
+activated). Exits are drawn ahead, at each review for the step to come and for new memberships when they
+start, so membership is known exactly at any send within the step. A person gone from every carrier has
+left the private domain.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.ledger import CostKind, Stage
+from engine.model.clocks import TwoBreakMultiplier
+from engine.model.compiled import CompiledScenario
+from engine.model.population import ActiveRows, Population
+from engine.model.recorder import Recorder
+
+
+class Membership:
+    """Every carrier's memberships in one replication, with its open accounts and the members counted on it.
+
+    The simulation owns one and sets :attr:`step_end` at each review, before anyone can join in the new step.
+    """
+
+    def __init__(self, compiled: CompiledScenario, population: Population, recorder: Recorder) -> None:
+        self.compiled = compiled
+        self.scenario = compiled.scenario
+        self.population = population
+        self.recorder = recorder
+        self.accounts = compiled.carrier_accounts.copy()  # accounts open per carrier
+        self.members_on = np.zeros(compiled.n_carriers, dtype=np.int64)  # counted against each capacity
+        self.step_end = 0.0  # end of the current review step: exits are drawn up to it
+        self._open = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships with no exit drawn yet
+        self._present = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships not ended yet
+        self._deal_exit = self.scenario.behaviour.deal_seeker_exit_multiplier
+        self._source_wait_multiplier = np.array([s.waiting_exit_multiplier for s in compiled.sources])
+
+    # ------------------------------------------------------------------ joining
+    def admit(self, carrier: int, wanted: int, day: float) -> int:
+        """How many of ``wanted`` joiners a carrier takes, opening accounts if the scenario says so."""
+        capacity = self.compiled.carrier_capacity[carrier]
+        free = int(self.accounts[carrier] * capacity - self.members_on[carrier])
+        if wanted > free and self.compiled.carrier_opens[carrier]:
+            needed = math.ceil((wanted - free) / capacity)
+            opened = int(min(needed, self.compiled.carrier_max_accounts[carrier] - self.accounts[carrier]))
+            if opened > 0:
+                self.accounts[carrier] += opened
+                free += opened * int(capacity)
+                self.recorder.cost(
+                    day,
+                    CostKind.ACCOUNT_OPEN,
+                    opened * self.compiled.carrier_open_cost[carrier],
+                    carrier=carrier,
+                )
+        admitted = max(0, min(wanted, free))
+        self.recorder.turned_away[carrier] += wanted - admitted
+        self.members_on[carrier] += admitted
+        return admitted
+
+    def join(
+        self,
+        carrier: int,
+        members: np.ndarray,
+        join_day: np.ndarray,
+        activated: np.ndarray,
+        activation_day: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        """New ``members`` (already admitted) join ``carrier`` at ``join_day``.
+
+        Activated members may be guided onto the second carrier too; the exits of every new membership are
+        drawn at once up to the end of the current step.
+        """
+        pop = self.population
+        pop.member_start[carrier, members] = join_day
+        pop.member_exit[carrier, members] = np.inf
+        pop.exit_budget[carrier, members] = rng.exponential(1.0, members.size)
+        moved = self._second_carrier(carrier, rng, members, activated, activation_day)
+        self._draw_exits([(carrier, members), (self.compiled.second_carrier, moved)])
+
+    def _second_carrier(
+        self,
+        carrier: int,
+        rng: np.random.Generator,
+        members: np.ndarray,
+        activated: np.ndarray,
+        activation_day: np.ndarray,
+    ) -> np.ndarray:
+        """Guide activated members onto a second carrier too (多点留存); returns who was moved."""
+        second = self.compiled.second_carrier
+        if second < 0 or second == carrier:
+            return np.zeros(0, dtype=np.int64)
+        moves = activated & (rng.random(members.size) < self.scenario.activation.second_carrier_rate)
+        wanted = int(moves.sum())
+        if wanted == 0:
+            return np.zeros(0, dtype=np.int64)
+        admitted = self.admit(second, wanted, float(activation_day[moves].min()))
+        chosen = np.nonzero(moves)[0][:admitted]
+        who = members[chosen]
+        self.population.member_start[second, who] = activation_day[chosen]
+        self.population.member_exit[second, who] = np.inf
+        self.population.exit_budget[second, who] = rng.exponential(1.0, who.size)
+        return who
+
+    # ------------------------------------------------------------------ exit clocks
+    def draw_exits_ahead(self) -> None:
+        """Draw every open membership's exit up to :attr:`step_end`, the end of the coming step."""
+        changed = self._carrier_exits(self.step_end)
+        self._cancel_late_activations(changed)
+        self._update_leave_day(changed)
+
+    def _draw_exits(self, who_by_carrier: list[tuple[int, np.ndarray]]) -> None:
+        """Draw new memberships' exits up to the end of the current step."""
+        changed = [
+            self._exit_times(carrier, who, self.step_end) for carrier, who in who_by_carrier if carrier >= 0
+        ]
+        gone = np.unique(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
+        self._cancel_late_activations(gone)
+        self._update_leave_day(gone)
+
+    def _exit_multiplier(self, who: np.ndarray) -> TwoBreakMultiplier:
+        """Each person's exit-hazard multiplier: deal seeker and dormancy factors throughout, the source's
+        waiting factor until fulfilment, the unactivated factor until activation."""
+        pop = self.population
+        lifecycle = self.scenario.lifecycle
+        activation = self.scenario.activation
+        base = np.where(pop.deal_seeker[who], self._deal_exit, 1.0)
+        base = base * np.where(pop.stage[who] == Stage.DORMANT, lifecycle.dormant_exit_multiplier, 1.0)
+        wait = self._source_wait_multiplier[pop.source[who]]
+        activation_day = pop.activation_day[who]
+        return TwoBreakMultiplier(
+            base,
+            wait,
+            pop.fulfilment_day[who],
+            np.full(who.size, activation.unactivated_exit_multiplier),
+            activation_day,
+        )
+
+    def _carrier_exits(self, t1: float) -> np.ndarray:
+        """Draw every open membership's exit clock up to ``t1``; returns the people who left a carrier.
+
+        Exits are drawn ahead, at each review for the step to come (and for new memberships when they
+        start), so membership is known exactly at any send within the step.
+        """
+        pop = self.population
+        changed: list[np.ndarray] = []
+        for carrier in range(self.compiled.n_carriers):
+            exits = pop.member_exit[carrier]
+            open_rows, _ = self._open[carrier].refresh(
+                pop.size, lambda rows, exits=exits: exits[rows] == np.inf
+            )
+            changed.append(self._exit_times(carrier, open_rows, t1))
+        return np.unique(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
+
+    def _exit_times(self, carrier: int, who: np.ndarray, t1: float) -> np.ndarray:
+        """Advance the exit clocks of open memberships ``who`` on ``carrier`` to ``t1``; returns who left."""
+        pop = self.population
+        hazard = self.compiled.carrier_hazard[carrier]
+        start = pop.member_start[carrier, who]
+        begin = np.maximum(start, pop.exit_drawn_to[carrier, who])
+        who, begin = who[begin < t1], begin[begin < t1]
+        if who.size == 0:
+            return who
+        pop.exit_drawn_to[carrier, who] = t1
+        if hazard == 0:
+            return np.zeros(0, dtype=np.int64)
+        multiplier = self._exit_multiplier(who)
+        target = pop.exit_budget[carrier, who] / hazard
+        time, used = multiplier.crossing(begin, np.full(who.size, t1), target)
+        pop.exit_budget[carrier, who] -= used * hazard
+        left = np.isfinite(time)
+        gone = who[left]
+        pop.member_exit[carrier, gone] = time[left]
+        self.members_on[carrier] -= gone.size
+        return gone
+
+    def _cancel_late_activations(self, changed: np.ndarray) -> None:
+        """A member who left their first carrier before the activation time is never activated."""
+        second = self.compiled.second_carrier
+        if changed.size == 0:
+            return
+        pop = self.population
+        primary = pop.carrier[changed]
+        primary_exit = pop.member_exit[primary, changed]
+        late = primary_exit < pop.activation_day[changed]
+        who = changed[late]
+        if who.size == 0:
+            return
+        pop.column("activation_day")[who] = np.inf
+        if second >= 0:
+            secondary = who[pop.carrier[who] != second]  # for the others it is their first carrier
+            pending = secondary[~np.isnan(pop.member_start[second, secondary])]
+            still_counted = pending[pop.member_exit[second, pending] == np.inf]
+            self.members_on[second] -= still_counted.size
+            pop.member_start[second, pending] = np.nan
+            pop.member_exit[second, pending] = np.nan
+
+    def _update_leave_day(self, changed: np.ndarray) -> None:
+        """People gone from every carrier have left the private domain, at their last exit."""
+        if changed.size == 0:
+            return
+        pop = self.population
+        exits = pop.member_exit[:, changed]
+        still_on = np.any(exits == np.inf, axis=0)
+        gone = changed[~still_on]
+        pop.column("leave_day")[gone] = np.nanmax(pop.member_exit[:, gone], axis=0)
+
+    # ------------------------------------------------------------------ services to campaigns
+    def present_memberships(self, carrier: int, now: float) -> np.ndarray:
+        """Rows whose membership of ``carrier`` has not ended by ``now`` (it may not have started yet)."""
+        exits = self.population.member_exit[carrier]
+        rows, _ = self._present[carrier].refresh(self.population.size, lambda r: exits[r] > now)
+        return rows
+
+    def leave_carrier(self, who: np.ndarray, carrier: int, now: float) -> None:
+        """``who`` leave ``carrier`` at ``now`` (for a reason other than the carrier's exit clock)."""
+        self.population.member_exit[carrier, who] = now
+        self.members_on[carrier] -= who.size
+        self._cancel_late_activations(who)
+        self._update_leave_day(who)
