@@ -54,6 +54,8 @@ def validate(
             typer.echo(str(error), err=True)
             failed = True
         else:
+            for warning in loaded.warnings:
+                typer.echo(warning, err=True)
             typer.echo(f"ok {file} ({loaded.scenario.meta.name})")
     if failed:
         raise typer.Exit(EXIT_INVALID)
@@ -181,6 +183,8 @@ def _new_plan(request: RunRequest) -> _Plan:
     if request.file is None:
         raise typer.BadParameter("give a scenario FILE, or --resume DIR", param_hint="FILE")
     loaded = load_scenario(request.file)
+    for warning in loaded.warnings:
+        typer.echo(warning, err=True)
     if request.transactions and request.out is None:
         raise typer.BadParameter("--transactions needs --out DIR", param_hint="--transactions")
     reps = DEFAULT_REPS if request.reps is None else request.reps

@@ -258,3 +258,24 @@ def test_validate_never_shows_a_traceback(content: bytes) -> None:
     else:
         assert result.exit_code == 2
         assert result.stderr.strip()
+
+
+def test_validate_warns_about_platform_limits_but_accepts_the_file(tmp_path: Path) -> None:
+    scenario = tmp_path / "limits.yaml"
+    scenario.write_text(
+        "meta: {name: limits}\n"
+        "sources: [{id: s, take_rate: 1.0, path: p}]\n"
+        "paths: [{id: p, carrier: wecom}]\n"
+        "carriers: [{id: wecom, kind: wecom}]\n"
+        "products: [{id: x}]\n"
+        "campaigns:\n"
+        "  - {id: morning, channel: wecom_1on1, carrier: wecom, schedule: {every_days: 1},\n"
+        "     response: {default: 0}}\n"
+        "  - {id: evening, channel: wecom_1on1, carrier: wecom, schedule: {every_days: 1},\n"
+        "     response: {default: 0}}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 0
+    assert "warning: campaigns morning, evening send up to 2 wecom_1on1 broadcasts" in result.stderr
+    assert result.stdout.startswith(f"ok {scenario}")
