@@ -167,7 +167,9 @@ def _run(request: RunRequest, choice: ExecutorChoice) -> None:
     plan = _resume_plan(request) if request.resume is not None else _new_plan(request)
     if plan is None:
         return
-    result = _run_replications(plan, choice, show_progress=not request.quiet and sys.stderr.isatty())
+    # the bar is drawn on stderr, and only for a person at a terminal: off when either stream is redirected
+    show_progress = not request.quiet and sys.stdout.isatty() and sys.stderr.isatty()
+    result = _run_replications(plan, choice, show_progress=show_progress)
     summary = run_summary(plan.scenario.meta.name, result)
     if plan.folder is not None:
         plan.folder.finish(result, summary)

@@ -71,14 +71,13 @@ def test_transaction_logs_are_identical_and_in_replication_order(
     assert values[0] == 0 and values[-1] == 2 and (values[1:] >= values[:-1]).all()
 
 
-def test_the_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
-    if not SIYU.exists():
-        pytest.skip("the siyu script is not installed in this environment")
+def _run_on_terminal(stdout_on_terminal: bool) -> str:
+    """Run ``siyu run`` with stderr (and stdout, if asked) on a pseudo-terminal; return what it showed."""
     primary, secondary = pty.openpty()
     process = subprocess.Popen(
         [str(SIYU), "run", str(RETAINED), "--reps", "3", "--workers", "1"],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        stdout=secondary if stdout_on_terminal else subprocess.DEVNULL,
         stderr=secondary,
         cwd=ROOT,
         env={**os.environ, "COLUMNS": "160", "TERM": "xterm"},
@@ -98,10 +97,22 @@ def test_the_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
         output += chunk
     os.close(primary)
     assert process.wait(timeout=60) == 0
-    text = output.decode("utf-8", "replace")
+    return output.decode("utf-8", "replace")
+
+
+def test_the_progress_bar_shows_on_a_terminal() -> None:
+    if not SIYU.exists():
+        pytest.skip("the siyu script is not installed in this environment")
+    text = _run_on_terminal(stdout_on_terminal=True)
     assert "replications (this process)" in text
     assert "3/3" in text
     assert "/s" in text or "/min" in text  # the rate
+
+
+def test_no_progress_bar_when_stdout_is_redirected() -> None:
+    if not SIYU.exists():
+        pytest.skip("the siyu script is not installed in this environment")
+    assert "replications (this process)" not in _run_on_terminal(stdout_on_terminal=False)
 
 
 def test_no_progress_bar_with_quiet_or_off_a_terminal() -> None:
