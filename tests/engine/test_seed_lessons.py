@@ -108,3 +108,19 @@ def test_seed003_people_who_carry_the_relationship_keep_members_at_a_cost() -> N
     # seed users: 20 groups (or more, opened as they fill) × 3 × 200 CNY a month on top of the base's ops cost
     extra_ops = lever_summary["ops_cost"].mean - base_summary["ops_cost"].mean
     assert extra_ops >= 20 * 3 * 200 * 730 / 30 * 0.99
+
+
+@pytest.mark.slow
+def test_seed001_q10_doubling_advisers_converts_more_leads_at_a_cost() -> None:
+    """Seed 001 Q10: with 2 advisers a clinic's leads queue and cool; with 4 they are served at once: more
+    customers, lower CAC, and twice the adviser cost."""
+    mean, low, _ = _paired("seed001_q10_clinic", "seed001_q10_clinic_double_advisers", "new_customers")
+    assert low > 0, mean
+    _, _, wait_high = _paired("seed001_q10_clinic", "seed001_q10_clinic_double_advisers", "mean_wait_days")
+    assert wait_high < 0
+    _, _, cac_high = _paired("seed001_q10_clinic", "seed001_q10_clinic_double_advisers", "cac")
+    assert cac_high < 0
+    extra, low_extra, high_extra = _paired(
+        "seed001_q10_clinic", "seed001_q10_clinic_double_advisers", "ops_cost"
+    )
+    assert extra == pytest.approx(2 * 15_000 / 30 * 545) and low_extra == pytest.approx(high_extra)
