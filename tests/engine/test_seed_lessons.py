@@ -6,6 +6,8 @@ compared with its own Student-t 95% confidence interval.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,30 @@ def test_seed001_q10_doubling_advisers_converts_more_leads_at_a_cost() -> None:
         "seed001_q10_clinic", "seed001_q10_clinic_double_advisers", "ops_cost"
     )
     assert extra == pytest.approx(2 * 15_000 / 30 * 545) and low_extra == pytest.approx(high_extra)
+
+
+def _cost_per_member_in_pool(name: str, days: tuple[float, ...]) -> list[float]:
+    """Acquisition cost so far / members in the pool, at the given days (one replication)."""
+    from engine.ledger import ACQUISITION_KINDS
+    from engine.model.simulation import simulate
+
+    ledger = simulate(load_scenario(f"{EXAMPLES}/{name}.yaml").scenario, SEED)
+    acquisition = np.isin(ledger.costs.kind, ACQUISITION_KINDS)
+    people = ledger.people
+    return [
+        float(ledger.costs.amount[acquisition & (ledger.costs.day <= day)].sum())
+        / float(np.sum((people.join_day <= day) & (people.leave_day > day)))
+        for day in days
+    ]
+
+
+@pytest.mark.slow
+def test_seed003_harvest_and_trap_makes_the_cost_per_member_climb() -> None:
+    """Seed 003: harvesting and trapping members makes them leave, so the same spend holds an ever smaller
+    share of what it bought — cost per member in the pool climbs; an open base keeps it flat."""
+    quarters = (90.0, 180.0, 270.0, 360.0)
+    open_base = _cost_per_member_in_pool("seed003_open_base", quarters)
+    harvest = _cost_per_member_in_pool("seed003_harvest_and_trap", quarters)
+    assert open_base[-1] / open_base[0] < 1.2
+    assert harvest[-1] / harvest[0] > 3.0
+    assert all(later > earlier for earlier, later in itertools.pairwise(harvest))
