@@ -76,7 +76,10 @@ class Recorder:
             self._purchases[name].clear()
         n = columns["amount"].size
         for name, present in (("venue", self._has_venues), ("campaign", self._has_campaigns)):
-            columns[name] = _concat(self._purchases[name], np.int16) if present else np.full(n, -1, np.int16)
+            # without venues or campaigns every purchase has -1: a read-only broadcast costs no memory
+            columns[name] = (
+                _concat(self._purchases[name], np.int16) if present else np.broadcast_to(np.int16(-1), (n,))
+            )
             self._purchases[name].clear()
         scenario = self.compiled.scenario
         unit_cost = np.array([p.unit_cost for p in scenario.products])
@@ -128,21 +131,22 @@ class Recorder:
         compiled = self.compiled
         horizon = compiled.scenario.horizon
         p = population
+        # views of the population's columns, not copies: the simulation is over and nothing writes them again
         people = People(
-            source=p.source.copy(),
-            lure=p.lure.copy(),
-            carrier=p.carrier.copy(),
-            visit_day=p.visit_day.copy(),
-            join_day=p.join_day.copy(),
-            leave_day=p.leave_day.copy(),
-            activation_day=p.activation_day.copy(),
-            deal_seeker=p.deal_seeker.copy(),
-            first_purchase_day=p.first_purchase_day.copy(),
-            stage_end=p.stage.copy(),
+            source=p.source,
+            lure=p.lure,
+            carrier=p.carrier,
+            visit_day=p.visit_day,
+            join_day=p.join_day,
+            leave_day=p.leave_day,
+            activation_day=p.activation_day,
+            deal_seeker=p.deal_seeker,
+            first_purchase_day=p.first_purchase_day,
+            stage_end=p.stage,
             tier_end=np.where(p.leave_day == np.inf, p.tier, -1).astype(np.int8),
-            touches=p.touches.copy(),
-            annoyed_out=p.annoyed_out.copy(),
-            service_cost=p.service_cost.copy(),
+            touches=p.touches,
+            annoyed_out=p.annoyed_out,
+            service_cost=p.service_cost,
         )
         start = p.member_start[:, : p.size]
         carrier_idx, person_idx = np.nonzero(~np.isnan(start))
