@@ -174,6 +174,12 @@ class Buying:
         """Purchases caused by a campaign's touch, at ``now``, with its offer."""
         self._record_purchases(who, np.full(who.size, now), rng, campaign, index)
 
+    def after_extra_purchases(self, who: np.ndarray) -> None:
+        """Buyers who bought outside their own clock (a campaign, a consultation): with regular timing their
+        next purchase is counted from this one."""
+        if self.scenario.behaviour.timing == "regular":
+            self._schedule_regular(np.unique(who))
+
     def revive_buyers(self, who: np.ndarray) -> None:
         """Buyers who had dropped out buy again: put them back among the live buyers."""
         self._buyers.add(who)
@@ -187,6 +193,7 @@ class Buying:
         for product, rows in by_product.items():
             who, days = (np.array(column) for column in zip(*rows, strict=True))
             self._record_purchases(who.astype(np.int64), days, self.rng, product=product)
+            self.after_extra_purchases(who.astype(np.int64))
 
     # ------------------------------------------------------------------ recording
     def _record_purchases(
@@ -220,9 +227,19 @@ class Buying:
             if chosen.size:
                 amount[chosen] = price.sample(rng, chosen.size)
         if offer is not None:
-            amount = np.maximum(0.0, amount * (1.0 - offer.discount) - offer.coupon)
+            list_amount, amount = amount, np.maximum(0.0, amount * (1.0 - offer.discount) - offer.coupon)
+        else:
+            list_amount = amount
         venue = self._venues_for(person, day, rng, campaign)
-        self.recorder.purchases(person, day, chosen_product.astype(np.int16), amount, venue, campaign_index)
+        self.recorder.purchases(
+            person,
+            day,
+            chosen_product.astype(np.int16),
+            amount,
+            venue,
+            campaign_index,
+            list_amount=list_amount,
+        )
 
         bought, group = np.unique(person, return_inverse=True)
         n = np.bincount(group)

@@ -106,8 +106,15 @@ class CampaignRunner:
                 (event + delay <= now) & (event + delay >= self.campaign.schedule.start_day) & (event != sent)
             )
             rows = rows[due]
-            pop.column(f"event_sent_{self.campaign.id}")[rows] = pop.column(EVENT_COLUMNS[on])[rows]
         return rows[sim.rules.mask(self.campaign.audience, rows, now)]
+
+    def _mark_sent(self, rows: np.ndarray) -> None:
+        """Event campaigns: members who were sent to are not sent to again for the same event (those who did
+        not match the audience or hit a platform limit stay due and are tried again at the next check)."""
+        on = self.campaign.schedule.on
+        if on is not None:
+            pop = self.sim.population
+            pop.column(f"event_sent_{self.campaign.id}")[rows] = pop.column(EVENT_COLUMNS[on])[rows]
 
     def _within_limit(self, rows: np.ndarray, now: float) -> np.ndarray:
         """Drop the members who have had their platform allowance for this period; count the rest."""
@@ -132,6 +139,7 @@ class CampaignRunner:
         sim.advance_to(now)
         recorder = sim.recorder
         audience = self._within_limit(self._audience(now), now)
+        self._mark_sent(audience)
         recorder.campaign_sends[self.index] += 1
         recorder.campaign_audience[self.index] += audience.size
         reached = audience[self.rng.random(audience.size) < self.reach]
@@ -146,7 +154,19 @@ class CampaignRunner:
         self._respond(stayed, now)
         cost = self.campaign.cost_per_touch
         if cost:
-            recorder.cost(now, CostKind.TOUCH, cost * reached.size, carrier=self.carrier, campaign=self.index)
+            # tagged with the source (and its lure and carrier) of the people touched, so views add up
+            per_source = np.bincount(sim.population.source[reached], minlength=len(sim.compiled.sources))
+            for plan, touched in zip(sim.compiled.sources, per_source, strict=True):
+                if touched:
+                    recorder.cost(
+                        now,
+                        CostKind.TOUCH,
+                        cost * float(touched),
+                        source=plan.index,
+                        lure=plan.lure,
+                        carrier=plan.carrier,
+                        campaign=self.index,
+                    )
             self._service_costs(reached, now, cost)
 
     def _touch(self, reached: np.ndarray, now: float) -> np.ndarray:
@@ -184,6 +204,7 @@ class CampaignRunner:
             repeats[dies] = self.rng.geometric(dropout[dies])
             pop.column("purchases_left")[revived] = repeats
             sim.buying.revive_buyers(revived)
+        sim.buying.after_extra_purchases(buyers)
 
     def _service_costs(self, reached: np.ndarray, now: float, cost: float) -> None:
         """Touch costs inside each person's CLV window count against their CLV (discounted)."""

@@ -33,7 +33,6 @@ class Membership:
         self.population = population
         self.recorder = recorder
         self.accounts = compiled.carrier_accounts.copy()  # accounts open per carrier
-        self.members_on = np.zeros(compiled.n_carriers, dtype=np.int64)  # counted against each capacity
         self.step_end = 0.0  # end of the current review step: exits are drawn up to it
         self._open = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships with no exit drawn yet
         self._present = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships not ended yet
@@ -44,7 +43,10 @@ class Membership:
     def admit(self, carrier: int, wanted: int, day: float) -> int:
         """How many of ``wanted`` joiners a carrier takes, opening accounts if the scenario says so."""
         capacity = self.compiled.carrier_capacity[carrier]
-        free = int(self.accounts[carrier] * capacity - self.members_on[carrier])
+        # everyone whose membership has not ended by ``day`` holds a slot: exits drawn ahead free theirs only
+        # when they happen, and a second-carrier membership holds its slot from the moment it is promised
+        present = self.present_memberships(carrier, day)
+        free = int(self.accounts[carrier] * capacity - present.size)
         if wanted > free and self.compiled.carrier_opens[carrier]:
             needed = math.ceil((wanted - free) / capacity)
             opened = int(min(needed, self.compiled.carrier_max_accounts[carrier] - self.accounts[carrier]))
@@ -59,7 +61,6 @@ class Membership:
                 )
         admitted = max(0, min(wanted, free))
         self.recorder.turned_away[carrier] += wanted - admitted
-        self.members_on[carrier] += admitted
         return admitted
 
     def join(
@@ -70,8 +71,9 @@ class Membership:
         activated: np.ndarray,
         activation_day: np.ndarray,
         rng: np.random.Generator,
+        now: float,
     ) -> None:
-        """New ``members`` (already admitted) join ``carrier`` at ``join_day``.
+        """New ``members`` (already admitted at ``now``) join ``carrier`` at ``join_day``.
 
         Activated members may be guided onto the second carrier too; the exits of every new membership are
         drawn at once up to the end of the current step.
@@ -80,7 +82,8 @@ class Membership:
         pop.member_start[carrier, members] = join_day
         pop.member_exit[carrier, members] = np.inf
         pop.exit_budget[carrier, members] = rng.exponential(1.0, members.size)
-        moved = self._second_carrier(carrier, rng, members, activated, activation_day)
+        self._track(carrier, members)
+        moved = self._second_carrier(carrier, rng, members, activated, activation_day, now)
         self._draw_exits([(carrier, members), (self.compiled.second_carrier, moved)])
 
     def _second_carrier(
@@ -90,8 +93,11 @@ class Membership:
         members: np.ndarray,
         activated: np.ndarray,
         activation_day: np.ndarray,
+        now: float,
     ) -> np.ndarray:
-        """Guide activated members onto a second carrier too (多点留存); returns who was moved."""
+        """Guide activated members onto a second carrier too (多点留存); returns who was moved.
+
+        The slot on the second carrier is held from ``now``, when the move is decided."""
         second = self.compiled.second_carrier
         if second < 0 or second == carrier:
             return np.zeros(0, dtype=np.int64)
@@ -99,13 +105,20 @@ class Membership:
         wanted = int(moves.sum())
         if wanted == 0:
             return np.zeros(0, dtype=np.int64)
-        admitted = self.admit(second, wanted, float(activation_day[moves].min()))
+        admitted = self.admit(second, wanted, now)
         chosen = np.nonzero(moves)[0][:admitted]
         who = members[chosen]
         self.population.member_start[second, who] = activation_day[chosen]
         self.population.member_exit[second, who] = np.inf
         self.population.exit_budget[second, who] = rng.exponential(1.0, who.size)
+        self._track(second, who)
         return who
+
+    def _track(self, carrier: int, who: np.ndarray) -> None:
+        """New memberships enter the sets of open and present memberships (rows already scanned before the
+        membership existed would otherwise be missed)."""
+        self._open[carrier].add(who)
+        self._present[carrier].add(who)
 
     # ------------------------------------------------------------------ exit clocks
     def draw_exits_ahead(self) -> None:
@@ -176,7 +189,6 @@ class Membership:
         left = np.isfinite(time)
         gone = who[left]
         pop.member_exit[carrier, gone] = time[left]
-        self.members_on[carrier] -= gone.size
         return gone
 
     def _cancel_late_activations(self, changed: np.ndarray) -> None:
@@ -195,8 +207,6 @@ class Membership:
         if second >= 0:
             secondary = who[pop.carrier[who] != second]  # for the others it is their first carrier
             pending = secondary[~np.isnan(pop.member_start[second, secondary])]
-            still_counted = pending[pop.member_exit[second, pending] == np.inf]
-            self.members_on[second] -= still_counted.size
             pop.member_start[second, pending] = np.nan
             pop.member_exit[second, pending] = np.nan
 
@@ -220,6 +230,5 @@ class Membership:
     def leave_carrier(self, who: np.ndarray, carrier: int, now: float) -> None:
         """``who`` leave ``carrier`` at ``now`` (for a reason other than the carrier's exit clock)."""
         self.population.member_exit[carrier, who] = now
-        self.members_on[carrier] -= who.size
         self._cancel_late_activations(who)
         self._update_leave_day(who)

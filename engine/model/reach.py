@@ -31,6 +31,10 @@ class SourceReach:
                 ban.monthly_hazard * (1 + ban.intensity_multiplier * ban.marketing_intensity) / 30
             )
 
+    def is_closed(self, day: float) -> bool:
+        """Whether a ban in force keeps the source closed on ``day`` (draws nothing)."""
+        return day < self.closed_until
+
     def closed(self, day: float, duration: float, rng: np.random.Generator) -> bool:
         """Whether the source is banned over [day, day + duration); may start a ban (drawn from ``rng``)."""
         if self.ban is None:

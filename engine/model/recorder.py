@@ -24,7 +24,7 @@ class Recorder:
         self.source_bans = np.zeros(len(compiled.source_ids), dtype=np.int64)
         scenario = compiled.scenario
         self._purchases: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("person", "day", "product", "amount", "venue", "campaign")
+            k: [] for k in ("person", "day", "product", "amount", "venue", "campaign", "list_amount")
         }
         self._has_venues = bool(scenario.venues)
         self._has_campaigns = bool(scenario.campaigns)
@@ -50,8 +50,10 @@ class Recorder:
         amount: np.ndarray,
         venue: np.ndarray | None = None,
         campaign: int = -1,
+        list_amount: np.ndarray | None = None,
     ) -> None:
-        """Record purchases. Cost of goods and fees follow from product, venue and amount at the end."""
+        """Record purchases. Fees follow from venue and amount paid, cost of goods from product and list
+        price (the amount before a campaign's offer: a discount does not make the goods cheaper)."""
         chunk = self._purchases
         chunk["person"].append(person)
         chunk["day"].append(day)
@@ -62,6 +64,7 @@ class Recorder:
             chunk["venue"].append(venue.astype(np.int16, copy=False))
         if self._has_campaigns:
             chunk["campaign"].append(np.full(person.size, campaign, dtype=np.int16))
+            chunk["list_amount"].append(amount if list_amount is None else list_amount)
 
     def _take_purchases(self) -> Purchases:
         """Concatenate the purchase chunks column by column, freeing each column's chunks as it goes."""
@@ -85,13 +88,15 @@ class Recorder:
         unit_cost = np.array([p.unit_cost for p in scenario.products])
         unit_cost_share = np.array([p.unit_cost_share for p in scenario.products])
         product, amount = columns["product"], columns["amount"]
+        list_amount = _concat(self._purchases["list_amount"], np.float64) if self._has_campaigns else amount
+        self._purchases["list_amount"].clear()
         if self._has_venues:
             fee = np.array([v.fee_rate for v in scenario.venues])[columns["venue"]] * amount
         else:
             fee = np.zeros(n)  # zeros cost no memory until written
         return Purchases(
             **columns,
-            cost_of_goods=unit_cost[product] + unit_cost_share[product] * amount,
+            cost_of_goods=unit_cost[product] + unit_cost_share[product] * list_amount,
             fee=fee,
         )
 
@@ -212,4 +217,5 @@ class Recorder:
             lead_staff=np.array(staff.lead_pool, dtype=np.int16),
             lead_wait_days=np.array(staff.lead_wait, dtype=np.float64),
             lead_bought=np.array(staff.lead_bought, dtype=bool),
+            leads_total=staff.leads_total,
         )

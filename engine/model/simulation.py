@@ -275,7 +275,9 @@ class Simulation:
                 lure=plan.lure,
                 carrier=plan.carrier,
             )
-            self.membership.join(plan.carrier, members, join_day, activated, activation_day, rng)
+            self.membership.join(
+                plan.carrier, members, join_day, activated, activation_day, rng, now=float(self.env.now)
+            )
             if plan.consultation is not None:
                 self.staff.add_leads(members, join_day, plan.consultation, rng)
 
@@ -346,7 +348,8 @@ class Simulation:
         start = max(now, reach.active_from)
         duration = min(now + horizon.step_days, reach.active_until) - start
         rng = self.streams.arrivals[self._referral_source]
-        if duration <= 0 or reach.closed(start, duration, rng):
+        # the source's own daily process draws its bans; referred friends only respect them
+        if duration <= 0 or reach.is_closed(start):
             return
         rate = self._referral_rate[self.population.tier[members].astype(np.int64) + 1]
         friends = int(rng.poisson(rate.sum() * duration))

@@ -34,11 +34,11 @@ class StaffPools:
         self.resources = [simpy.Resource(sim.env, capacity=pool.headcount) for pool in pools]
         self.speed = np.array([pool.hours_per_day / 24.0 for pool in pools])
         self.busy_days = np.zeros(len(pools))  # clock days of service, summed over advisers
+        self.leads_total = 0  # every lead added; those not in lead_wait had no finished consultation
         self.lead_pool: list[int] = []
         self.lead_wait: list[float] = []  # days from joining to the start of the consultation
         self.lead_bought: list[bool] = []
         self._sales: list[tuple[int, float, str | None]] = []  # (person, day, product) not yet recorded
-        self._product_index = {p.id: i for i, p in enumerate(sim.scenario.products)}
 
     def add_leads(
         self, who: np.ndarray, join_day: np.ndarray, consultation: Consultation, rng: np.random.Generator
@@ -47,6 +47,7 @@ class StaffPools:
         pool = self.index[consultation.staff]
         asks = rng.random(who.size) < consultation.lead_share
         who, join_day = who[asks], join_day[asks]
+        self.leads_total += int(who.size)
         minutes = consultation.minutes.sample(rng, who.size)
         uniforms = rng.random(who.size)
         for person, day, work, u in zip(who, join_day, minutes, uniforms, strict=True):

@@ -102,3 +102,28 @@ def test_campaign_touches_take_staff_time() -> None:
     assert float(ledger.staff_busy_days[0]) == busy_clock_days
     metrics = compute_metrics(ledger)
     assert metrics["staff_utilisation"] == busy_clock_days / (2 * 80)
+
+
+def test_offers_cut_the_price_not_the_cost_of_goods() -> None:
+    """A 90%-off campaign sells a 100 CNY product (60% cost of goods) for 10: each sale loses 50."""
+    scenario = _scenario(
+        products=[{"id": "item", "price": {"dist": "fixed", "value": 100}, "unit_cost_share": 0.6}],
+        tiers=[],
+        campaigns=[
+            {
+                "id": "sale",
+                "channel": "wecom_1on1",
+                "carrier": "wecom",
+                "schedule": {"every_days": 7},
+                "response": {"default": 0.5},
+                "offer": {"discount": 0.9},
+            }
+        ],
+    )
+    ledger = simulate(scenario, seed=2)
+    purchases = ledger.purchases
+    caused = purchases.campaign == 0
+    assert caused.sum() > 100
+    np.testing.assert_allclose(purchases.amount[caused], 10.0)
+    np.testing.assert_allclose(purchases.cost_of_goods[caused], 60.0)
+    np.testing.assert_allclose(purchases.cost_of_goods[~caused], 60.0)
