@@ -49,7 +49,9 @@ class Simulation:
     def __init__(self, compiled: CompiledScenario, seed: np.random.SeedSequence) -> None:
         self.compiled = compiled
         self.scenario = compiled.scenario
-        self.streams: Streams = make_streams(seed, len(compiled.sources), len(self.scenario.campaigns))
+        self.streams: Streams = make_streams(
+            seed, compiled.source_ids, tuple(campaign.id for campaign in self.scenario.campaigns)
+        )
         self.env = simpy.Environment()
         limits = [touch_limit(self.scenario, campaign) for campaign in self.scenario.campaigns]
         self.population = Population(
@@ -204,6 +206,9 @@ class Simulation:
         targetable = int(rng.binomial(visitors, plan.precision)) if plan.precision < 1 else visitors
         if targetable == 0:
             return
+        # every draw is made per targetable visitor, whoever stays: a lever that changes who joins leaves the
+        # stream's later draws where they were (common random numbers)
+        visit = day + rng.random(targetable) * duration
         buys = rng.random(targetable) < plan.first_purchase_probability
         offered = np.ones(targetable, dtype=bool) if plan.offer_to_all else buys
         joins = offered & (rng.random(targetable) < plan.join_probability)
@@ -216,8 +221,7 @@ class Simulation:
         count = int(keep.sum())
         if count == 0:
             return
-        buys, joins = buys[keep], joins[keep]
-        visit = day + rng.random(count) * duration
+        buys, joins, visit = buys[keep], joins[keep], visit[keep]
         self._create_people(plan, visit, buys, joins)
         if plan.index == self._referral_source and joins.any():
             reward = self.scenario.referral.reward_per_join * int(joins.sum())  # type: ignore[union-attr]
@@ -259,12 +263,13 @@ class Simulation:
             col("leave_day")[members] = np.inf
             col("stage")[members] = Stage.INTRO
             col("fulfilment_day")[members] = join_day + plan.fulfilment_delay_days
-            deal_seekers = members[rng.random(n_joined) < plan.deal_seeker_share]
+            joining = self.streams.membership[plan.index]
+            deal_seekers = members[joining.random(n_joined) < plan.deal_seeker_share]
             col("deal_seeker")[deal_seekers] = True
             col("rate")[deal_seekers] *= self._deal_rate
-            activated = rng.random(n_joined) < activation.activation_rate
+            activated = joining.random(n_joined) < activation.activation_rate
             activation_day = np.where(
-                activated, join_day + rng.random(n_joined) * activation.window_days, np.inf
+                activated, join_day + joining.random(n_joined) * activation.window_days, np.inf
             )
             col("activation_day")[members] = activation_day
             self.recorder.cost(
@@ -276,10 +281,10 @@ class Simulation:
                 carrier=plan.carrier,
             )
             self.membership.join(
-                plan.carrier, members, join_day, activated, activation_day, rng, now=float(self.env.now)
+                plan.carrier, members, join_day, activated, activation_day, joining, now=float(self.env.now)
             )
             if plan.consultation is not None:
-                self.staff.add_leads(members, join_day, plan.consultation, rng)
+                self.staff.add_leads(members, join_day, plan.consultation, joining)
 
         self.buying.add_people(rows, visit, buys, joins, self.streams.buying[plan.index])
 
