@@ -168,3 +168,4 @@ class Ledger:
     lead_staff: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))  # per lead served
     lead_wait_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # joining → consultation start
     lead_bought: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    leads_total: int = 0  # every consultation lead, served or not (served ones are the lead_* rows)

@@ -77,6 +77,7 @@ METRICS: tuple[MetricInfo, ...] = (
     MetricInfo("annoyance_exits", "打扰流失人数", "annoyance exits", "count"),
     MetricInfo("staff_utilisation", "顾问利用率", "staff utilisation", "share", "no staff pool"),
     MetricInfo("mean_wait_days", "平均等待天数", "mean wait (days)", "days", "no lead was served"),
+    MetricInfo("unserved_leads", "未接待线索", "leads never served", "count"),
     MetricInfo("bans", "封号次数", "bans of public accounts", "count"),
     MetricInfo("members_end", "期末私域用户数", "members at end", "count"),
     MetricInfo("dormant_share_end", "期末休眠占比", "dormant share at end", "share", "no members at the end"),
@@ -265,6 +266,7 @@ def compute_metrics(ledger: Ledger) -> dict[str, Value]:
             float(ledger.staff_busy_days.sum()), float(ledger.staff_headcount.sum()) * ledger.horizon_days
         ),
         mean_wait_days=float(ledger.lead_wait_days.mean()) if ledger.lead_wait_days.size else None,
+        unserved_leads=float(ledger.leads_total - ledger.lead_wait_days.size),
         bans=float(ledger.source_bans.sum()),
         members_end=members_end,
         dormant_share_end=_ratio(

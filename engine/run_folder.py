@@ -11,9 +11,10 @@ Layout::
     transactions.parquet             ... (with --transactions: the parts joined in replication order) ...
     summary.json                     ... and last: its presence marks a complete run
 
-A resumed run (:meth:`RunFolder.resume`) runs only the replications without a ``.json``; since a
-replication's result depends only on (seed, index), the final files equal an uninterrupted run's byte for
-byte. The ``replications/`` folder is removed once the final files are written.
+A resumed run (:meth:`RunFolder.resume`) runs only the replications without a ``.json`` (or whose ``.json``
+is damaged: unreadable, or not the metrics and breakdown this scenario produces); since a replication's
+result depends only on (seed, index), the final files equal an uninterrupted run's byte for byte. The
+``replications/`` folder is removed once the final files are written.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ExecutionError, OutputError, ScenarioError
+from engine.metrics import DIMENSION_METRICS, METRIC_NAMES
 from engine.output import (
     atomic_path,
     dumps_json,
@@ -45,6 +47,10 @@ REPLICATIONS_CSV = "replications.csv"
 TRANSACTIONS = "transactions.parquet"
 CHECKPOINTS = "replications"
 _RESULT_FILES = (SUMMARY, REPLICATIONS_CSV, TRANSACTIONS, MANIFEST)  # summary first: never stale-complete
+MAX_REPS = 100_000
+"""The most replications of a run (as ``siyu run --reps``)."""
+MAX_SEED = 2**63 - 1
+"""The largest root seed (as ``siyu run --seed``)."""
 
 
 def siyu_version() -> str:
@@ -79,31 +85,39 @@ class Manifest:
 
     @classmethod
     def read(cls, path: Path) -> Manifest:
+        """The manifest in ``path``; :class:`ExecutionError` saying what is wrong if it is not one."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             manifest = cls(**data)
-            valid = (
-                isinstance(manifest.scenario_file, str)
-                and isinstance(manifest.scenario_sha256, str)
-                and type(manifest.seed) is int
-                and type(manifest.reps) is int
-                and manifest.reps >= 1
-                and isinstance(manifest.transactions, bool)
-                and isinstance(manifest.siyu_version, str)
-            )
-        except (OSError, ValueError, TypeError) as error:
+        except (OSError, ValueError, TypeError, RecursionError) as error:
             raise ExecutionError(f"{path}: cannot be read as a run manifest ({error})") from None
-        if not valid:
-            raise ExecutionError(f"{path}: cannot be read as a run manifest (a field has the wrong type)")
+        for name, valid, expected in (
+            ("scenario_file", isinstance(manifest.scenario_file, str), "a string"),
+            ("scenario_sha256", isinstance(manifest.scenario_sha256, str), "a string"),
+            ("seed", _whole_number(manifest.seed, 0, MAX_SEED), f"a whole number from 0 to {MAX_SEED}"),
+            ("reps", _whole_number(manifest.reps, 1, MAX_REPS), f"a whole number from 1 to {MAX_REPS}"),
+            ("transactions", isinstance(manifest.transactions, bool), "true or false"),
+            ("siyu_version", isinstance(manifest.siyu_version, str), "a string"),
+        ):
+            if not valid:
+                value = json.dumps(getattr(manifest, name), ensure_ascii=False)
+                raise ExecutionError(
+                    f"{path}: cannot be read as a run manifest ({name} is {value}; it must be {expected})"
+                )
         return manifest
+
+
+def _whole_number(value: object, low: int, high: int) -> bool:
+    return type(value) is int and low <= value <= high
 
 
 class RunFolder:
     """The output folder of one run; create it with :meth:`create` or :meth:`resume`."""
 
-    def __init__(self, path: Path, manifest: Manifest) -> None:
+    def __init__(self, path: Path, manifest: Manifest, scenario: Scenario) -> None:
         self.path = path
         self.manifest = manifest
+        self.scenario = scenario
         self.checkpoints = path / CHECKPOINTS
 
     @classmethod
@@ -120,6 +134,7 @@ class RunFolder:
         folder = cls(
             path,
             Manifest(str(loaded.path.resolve()), scenario_hash(loaded.scenario), seed, reps, transactions),
+            loaded.scenario,
         )
         for name in _RESULT_FILES:
             (path / name).unlink(missing_ok=True)
@@ -144,7 +159,8 @@ class RunFolder:
                 f"--resume {path}: the run was started by Siyu {manifest.siyu_version}, this is "
                 f"{SIYU_VERSION}; results could differ, so start a new run"
             )
-        return cls(path, manifest), _scenario_of(path, manifest)
+        scenario = _scenario_of(path, manifest)
+        return cls(path, manifest, scenario), scenario
 
     @property
     def complete(self) -> bool:
@@ -160,13 +176,14 @@ class RunFolder:
         if not self.checkpoints.is_dir():
             return {}
         names = {entry.name for entry in self.checkpoints.iterdir()}
+        shape = breakdown_shape(self.scenario)
         kept = {}
         for index in range(self.manifest.reps):
             if f"rep-{index:05d}.json" not in names:
                 continue
             if self.manifest.transactions and f"rep-{index:05d}.parquet" not in names:
                 continue
-            replication = _read_replication(self._checkpoint(index, "json"), index)
+            replication = _read_replication(self._checkpoint(index, "json"), index, shape)
             if replication is not None:
                 kept[index] = replication
         return kept
@@ -228,10 +245,56 @@ def _scenario_of(path: Path, manifest: Manifest) -> Scenario:
     return scenario
 
 
-def _read_replication(path: Path, index: int) -> Replication | None:
+BreakdownShape = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+"""Per breakdown dimension, in order: its groups and the metrics of each group, in order."""
+
+
+def breakdown_shape(scenario: Scenario) -> BreakdownShape:
+    """The groups and metrics of a replication's breakdown of ``scenario`` (as
+    :func:`engine.metrics.compute_breakdown` makes it)."""
+    groups = {
+        "source": scenario.sources,
+        "lure": scenario.lures,
+        "carrier": scenario.carriers,
+        "campaign": scenario.campaigns,
+        "tier": scenario.tiers,
+    }
+    return {
+        dimension: (tuple(item.id for item in groups[dimension]), tuple(info.name for info in metrics))
+        for dimension, metrics in DIMENSION_METRICS.items()
+    }
+
+
+def _read_replication(path: Path, index: int, shape: BreakdownShape) -> Replication | None:
+    """Replication ``index`` as saved in ``path``; None if the file is damaged: unreadable, or not the
+    metrics and breakdown (every name, in order, each value a number or null) that ``shape`` asks for."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        replication = Replication(data["index"], data["metrics"], data["breakdown"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError):
         return None
-    return replication if replication.index == index else None
+    if not isinstance(data, dict) or list(data) != ["index", "metrics", "breakdown"]:
+        return None
+    metrics, breakdown = data["metrics"], data["breakdown"]
+    well_formed = (
+        type(data["index"]) is int
+        and data["index"] == index
+        and _is_row(metrics, METRIC_NAMES)
+        and isinstance(breakdown, dict)
+        and list(breakdown) == list(shape)
+        and all(
+            isinstance(breakdown[dimension], dict)
+            and list(breakdown[dimension]) == list(groups)
+            and all(_is_row(row, names) for row in breakdown[dimension].values())
+            for dimension, (groups, names) in shape.items()
+        )
+    )
+    return Replication(index, metrics, breakdown) if well_formed else None
+
+
+def _is_row(row: object, names: tuple[str, ...]) -> bool:
+    """``row`` maps exactly ``names`` (in order) to numbers or None."""
+    return (
+        isinstance(row, dict)
+        and list(row) == list(names)
+        and all(value is None or type(value) in (int, float) for value in row.values())
+    )

@@ -12,13 +12,13 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from distributed import Client, Future, KilledWorker, as_completed
 
 from engine.errors import ExecutionError
 from engine.execution.executors import Executor, Item, Result
+from engine.run_folder import siyu_version
 
 CONNECT_TIMEOUT_S = 10.0
 """How long to wait for the scheduler to answer."""
@@ -83,18 +83,11 @@ def _check_reachable(address: str, host: str, port: int, origin: str) -> None:
         raise ExecutionError(f"{origin} {address}: cannot reach the Dask scheduler ({reason})") from None
 
 
-def _siyu_version() -> str:
-    try:
-        return version("siyu")
-    except PackageNotFoundError:
-        return "unknown"
-
-
 def _check_workers(client: Client) -> int:
     """Every worker must run this version of Siyu; returns how many workers there are now."""
-    here = _siyu_version()
+    here = siyu_version()
     try:
-        versions: dict[str, str] = client.run(_siyu_version)
+        versions: dict[str, str] = client.run(siyu_version)  # looked up afresh in each worker
     except Exception as error:
         raise ExecutionError(
             f"the Dask workers cannot run Siyu ({type(error).__name__}: {error}); install siyu "

@@ -1,17 +1,27 @@
 """Cross-reference checks of a scenario whose shape is already valid.
 
 The schema checks each section on its own; this module checks that the sections fit together: ids are
-unique within each list, and every id a section names (a source's lure and path, a path's carrier, the
-activation's second carrier) is defined. Each problem is returned with its location in the merged data, so
+unique within each list, every id a section names (a source's lure and path, a path's carrier, the
+activation's second carrier) is defined, and tier and audience conditions compare numeric fields with numbers
+and true/false fields with true or false. Each problem is returned with its location in the merged data, so
 the loader can point at the YAML line that set the value.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
 
-from engine.scenario.operations import AUDIENCE_FIELDS, CHANNEL_CARRIERS, STAGES, TIER_FIELDS, Comparison
+from engine.scenario.operations import (
+    AUDIENCE_FIELDS,
+    CHANNEL_CARRIERS,
+    STAGES,
+    TIER_FIELDS,
+    Comparison,
+    Condition,
+    Scalar,
+)
 from engine.scenario.schema import Named, Scenario
 
 Location = tuple[str | int, ...]
@@ -157,9 +167,11 @@ def _operations(scenario: Scenario) -> list[Problem]:
                     )
                 )
     for index, tier in enumerate(scenario.tiers):
-        for field in tier.when:
+        for field, condition in tier.when.items():
             if field not in TIER_FIELDS:
                 problems.append(((("tiers", index, "when", field)), _unknown_field(field, TIER_FIELDS)))
+            elif (message := _value_problem(field, condition)) is not None:
+                problems.append((("tiers", index, "when", field), message))
     for index, campaign in enumerate(scenario.campaigns):
         where: Location = ("campaigns", index)
         owner = f"campaign '{campaign.id}'"
@@ -206,6 +218,8 @@ def _operations(scenario: Scenario) -> list[Problem]:
         for field, condition in campaign.audience.items():
             if field not in AUDIENCE_FIELDS:
                 problems.append(((*where, "audience", field), _unknown_field(field, AUDIENCE_FIELDS)))
+            elif (message := _value_problem(field, condition)) is not None:
+                problems.append(((*where, "audience", field), message))
             elif field in ids:
                 if isinstance(condition, Comparison) and any(
                     v is not None for v in (condition.gt, condition.gte, condition.lt, condition.lte)
@@ -228,6 +242,50 @@ def _operations(scenario: Scenario) -> list[Problem]:
                             )
                         )
     return problems
+
+
+NUMBER_FIELDS = (
+    "purchases",
+    "spend",
+    "interactions",
+    "days_since_join",
+    "days_since_last_purchase",
+    "days_since_last_touch",
+)
+"""Condition fields whose values are numbers."""
+
+FLAG_FIELDS = ("activated", "deal_seeker")
+"""Condition fields whose values are true or false."""
+
+
+def _is_number(value: Scalar) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def _show(value: Scalar) -> str:
+    """A condition value as it would be written in YAML."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"'{value}'" if isinstance(value, str) else f"{value:g}"
+
+
+def _value_problem(field: str, condition: Condition) -> str | None:
+    """What is wrong with the values a number or true/false field is compared with, or None."""
+    if field in NUMBER_FIELDS:
+        values = (condition.in_ or ()) if isinstance(condition, Comparison) else (condition,)
+        for value in values:
+            if not _is_number(value):
+                return f"{field} is a number; compare it with numbers, not {_show(value)}"
+    elif field in FLAG_FIELDS:
+        if isinstance(condition, Comparison) and any(
+            v is not None for v in (condition.gt, condition.gte, condition.lt, condition.lte)
+        ):
+            return f"{field} is true or false; compare it with true or false, not gt/gte/lt/lte"
+        values = (condition.in_ or ()) if isinstance(condition, Comparison) else (condition,)
+        for value in values:
+            if not isinstance(value, bool):
+                return f"{field} is true or false; compare it with true or false, not {_show(value)}"
+    return None
 
 
 def _unknown_field(field: str, allowed: Sequence[str]) -> str:

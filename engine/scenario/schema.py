@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from engine.distributions import (
     Beta,
@@ -113,6 +113,14 @@ class Posts(Frozen):
     """Fee per post (DOMAIN-FACTS: Xiaohongshu head 30k–200k, mid 5k–30k, tail 1k–5k, KOC 200–800 CNY)."""
     decay_days: float = Field(default=3, strict=True, gt=0, le=365)
     """A post's reach fades exponentially with this mean life in days."""
+
+    @field_validator("days")
+    @classmethod
+    def _days_in_range(cls, days: tuple[float, ...]) -> tuple[float, ...]:
+        wrong = [d for d in days if not 0 <= d <= MAX_DAYS]  # nan and ±inf fail the comparison too
+        if wrong:
+            raise ValueError(f"days must lie in [0, {MAX_DAYS:g}]; got {wrong[0]:g}")
+        return days
 
 
 class Source(Named):
@@ -307,7 +315,7 @@ class Product(Named):
     unit_cost: float = Field(strict=True, default=0.0, ge=0, le=MAX_MONEY)
     """Cost of goods per purchase."""
     unit_cost_share: float = Field(strict=True, default=0.0, ge=0, le=1)
-    """Cost of goods as a share of the amount paid (added to unit_cost)."""
+    """Cost of goods as a share of the list price, before any campaign offer (added to unit_cost)."""
     weight: float = Field(strict=True, default=1.0, gt=0, le=1e6)
     """Relative share of purchases that are this product."""
     weight_by_tier: dict[str, float] = Field(default_factory=dict, max_length=20)

@@ -253,6 +253,22 @@ def test_members_end_and_dormant_share() -> None:
     assert metrics["dormant_share_end"] == 0.5
 
 
+def test_unserved_leads_are_the_leads_without_a_finished_consultation() -> None:
+    """Five leads, two served (their waits recorded): three were never served; the mean wait is over the
+    served ones only. Hand-made ledgers without leads report zero."""
+    ledger = replace(
+        make_ledger(),
+        leads_total=5,
+        lead_staff=np.zeros(2, dtype=np.int16),
+        lead_wait_days=np.array([0.5, 1.0]),
+        lead_bought=np.array([True, False]),
+    )
+    metrics = compute_metrics(ledger)
+    assert metrics["unserved_leads"] == 3.0
+    assert metrics["mean_wait_days"] == 0.75
+    assert compute_metrics(counting_ledger())["unserved_leads"] == 0.0
+
+
 def test_metric_names_are_the_computed_keys() -> None:
     assert tuple(compute_metrics(counting_ledger())) == METRIC_NAMES
 

@@ -3,6 +3,7 @@ replications, ``--resume`` runs only the missing ones, and the result equals an 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -252,3 +253,127 @@ def test_resume_after_a_kill_while_writing_the_final_files(
     assert resumed.exit_code == 0, resumed.output
     assert ran == []
     assert (out / "summary.json").is_file()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Damaged checkpoints and manifests
+
+
+def _rewrite(path: Path, change: Any) -> None:
+    """Apply ``change`` to the JSON in ``path`` and write it back."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(change(data)), encoding="utf-8")
+
+
+def _drop_first(mapping: dict[str, Any]) -> dict[str, Any]:
+    return dict(list(mapping.items())[1:])
+
+
+WRONG_SHAPES: dict[str, Any] = {
+    "metrics not a mapping": lambda d: {**d, "metrics": [1, 2, 3]},
+    "a metric missing": lambda d: {**d, "metrics": _drop_first(d["metrics"])},
+    "an unknown metric": lambda d: {**d, "metrics": {**d["metrics"], "bogus": 1.0}},
+    "a metric not a number": lambda d: {**d, "metrics": {**d["metrics"], "revenue": "lots"}},
+    "a metric true": lambda d: {**d, "metrics": {**d["metrics"], "revenue": True}},
+    "breakdown not a mapping": lambda d: {**d, "breakdown": None},
+    "a dimension missing": lambda d: {**d, "breakdown": _drop_first(d["breakdown"])},
+    "a dimension not a mapping": lambda d: {**d, "breakdown": {**d["breakdown"], "source": []}},
+    "a group missing": lambda d: {**d, "breakdown": {**d["breakdown"], "source": {}}},
+    "a group's metric missing": lambda d: {
+        **d,
+        "breakdown": {
+            **d["breakdown"],
+            "source": {g: _drop_first(row) for g, row in d["breakdown"]["source"].items()},
+        },
+    },
+    "index a string": lambda d: {**d, "index": str(d["index"])},
+    "index missing": lambda d: {key: value for key, value in d.items() if key != "index"},
+    "not an object": lambda d: [d],
+}
+
+
+@pytest.fixture(scope="module")
+def retained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, bytes]:
+    """Stdout and replications.csv of an uninterrupted 3-replication run of seed 004 (kept)."""
+    out = tmp_path_factory.mktemp("whole")
+    whole = invoke(RETAINED, "--reps", 3, "--out", out, "--workers", 1, "--format", "json", "--force")
+    assert whole.exit_code == 0, whole.output
+    return whole.stdout, (out / "replications.csv").read_bytes()
+
+
+@pytest.mark.parametrize("change", WRONG_SHAPES.values(), ids=WRONG_SHAPES.keys())
+def test_a_checkpoint_of_the_wrong_shape_is_run_again(
+    change: Any, retained_run: tuple[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid JSON that is not a replication of this scenario counts as damaged, like an unreadable file."""
+    out = interrupted_folder(RETAINED, tmp_path / "part", 3, [0, 1, 2])
+    _rewrite(out / "replications" / "rep-00001.json", change)
+    resumed, ran = resume_recording(out, monkeypatch)
+    assert resumed.exit_code == 0, resumed.output
+    assert ran == [1]
+    assert (resumed.stdout, (out / "replications.csv").read_bytes()) == retained_run
+
+
+TIERED_YAML = f"""\
+extends: {RETAINED}
+meta: {{name: "Seed 004 with tiers and a campaign (resume tests)"}}
+tiers:
+  - id: buyers
+    when: {{purchases: {{gte: 1}}}}
+  - id: others
+campaigns:
+  - id: article
+    channel: oa_article
+    carrier: official_account
+    schedule: {{every_days: 30}}
+    response: {{default: 0.01, by_tier: {{buyers: 0.02}}}}
+"""
+
+
+def test_checkpoints_with_every_breakdown_dimension_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shape a checkpoint is held to is the one a replication really has (sources, carriers, campaigns
+    and tiers all present), so nothing finished is run again."""
+    scenario = tmp_path / "tiered.yaml"
+    scenario.write_text(TIERED_YAML, encoding="utf-8")
+    out = interrupted_folder(scenario, tmp_path / "out", 3, [0, 2])
+    breakdown = json.loads((out / "replications" / "rep-00000.json").read_text(encoding="utf-8"))["breakdown"]
+    assert list(breakdown["campaign"]) == ["article"] and list(breakdown["tier"]) == ["buyers", "others"]
+    resumed, ran = resume_recording(out, monkeypatch)
+    assert resumed.exit_code == 0, resumed.output
+    assert ran == [1]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("seed", -1, "seed is -1; it must be a whole number from 0 to 9223372036854775807"),
+        ("seed", 1.5, "seed is 1.5; it must be a whole number from 0 to 9223372036854775807"),
+        ("seed", "1", 'seed is "1"; it must be a whole number from 0 to 9223372036854775807'),
+        ("seed", 2**63, f"seed is {2**63}; it must be a whole number from 0 to 9223372036854775807"),
+        ("reps", -3, "reps is -3; it must be a whole number from 1 to 100000"),
+        ("reps", 0, "reps is 0; it must be a whole number from 1 to 100000"),
+        ("reps", 2.0, "reps is 2.0; it must be a whole number from 1 to 100000"),
+        ("reps", True, "reps is true; it must be a whole number from 1 to 100000"),
+        ("transactions", "no", 'transactions is "no"; it must be true or false'),
+    ],
+)
+def test_a_manifest_with_a_bad_seed_or_reps_is_refused_clearly(
+    field: str, value: Any, expected: str, tmp_path: Path
+) -> None:
+    out = interrupted_folder(RETAINED, tmp_path / "out", 3, [0])
+    _rewrite(out / "run.json", lambda d: {**d, field: value})
+    result = invoke("--resume", out)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not an exception escaping
+    assert result.stderr == f"{out / 'run.json'}: cannot be read as a run manifest ({expected})\n"
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "{", '{"seed": 1}', "null"])
+def test_a_manifest_that_is_not_one_is_refused_clearly(text: str, tmp_path: Path) -> None:
+    out = interrupted_folder(RETAINED, tmp_path / "out", 3, [0])
+    (out / "run.json").write_text(text, encoding="utf-8")
+    result = invoke("--resume", out)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"{out / 'run.json'}: cannot be read as a run manifest (")

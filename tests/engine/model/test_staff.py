@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from engine.metrics import compute_metrics
-from engine.model.simulation import simulate
+from engine.model.compiled import compile_scenario
+from engine.model.simulation import Simulation, simulate
+from engine.model.streams import replication_seed
 from engine.scenario.schema import Scenario
 from engine.theory import erlang_c_wait_probability, mmc_mean_wait
 
@@ -115,3 +117,18 @@ def test_staff_cost_is_headcount_times_monthly_cost() -> None:
     ledger = simulate(clinic(60.0), seed=1)
     metrics = compute_metrics(ledger)
     assert metrics["ops_cost"] == pytest.approx(SERVERS * 9000 / 30 * 90)
+
+
+def test_unserved_leads_are_counted_when_advisers_cannot_keep_up() -> None:
+    """One adviser working 8 hours a day serves about 8 one-hour consultations a day while 40 leads arrive:
+    most leads are never served by the horizon. Every lead is counted, served or not."""
+    compiled = compile_scenario(clinic(20.0, servers=1, hours=8.0))
+    sim = Simulation(compiled, replication_seed(4, 0))
+    ledger = sim.run()
+    served = ledger.lead_wait_days.size
+    assert sim.staff.leads_total > ARRIVALS_PER_DAY * 20 * 0.8  # every visitor joins and becomes a lead
+    assert ledger.leads_total == sim.staff.leads_total
+    unserved = compute_metrics(ledger)["unserved_leads"]
+    assert unserved is not None and unserved > 0
+    assert ledger.leads_total == served + unserved
+    assert served < 8 * 50 * 1.2  # about 8 a day for 50 days

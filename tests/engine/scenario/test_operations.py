@@ -20,8 +20,9 @@ from engine.scenario.limits import (
     limit_warnings,
     touch_limit,
 )
-from engine.scenario.operations import Schedule
-from engine.scenario.references import check_references
+from engine.scenario.operations import AUDIENCE_FIELDS, Schedule
+from engine.scenario.references import FLAG_FIELDS, NUMBER_FIELDS, check_references
+from engine.scenario.schema import Posts
 
 CARRIERS = [
     {"id": "wecom", "kind": "wecom"},
@@ -475,3 +476,119 @@ def test_daily_broadcasts_in_disjoint_windows_do_not_warn() -> None:
 def test_named_fields_reject_order_comparisons(audience: dict[str, Any]) -> None:
     field = next(iter(audience))
     assert ("campaigns", 0, "audience", field) in messages(campaigns=[campaign(audience=audience)])
+
+
+# ---------------------------------------------------------------------------------- condition value kinds
+@pytest.mark.parametrize(
+    ("condition", "shown"),
+    [
+        ("abc", "'abc'"),
+        ({"in": ["abc", 3]}, "'abc'"),
+        ({"in": [1, "2"]}, "'2'"),
+        (True, "true"),
+        (math.nan, "nan"),
+    ],
+)
+@pytest.mark.parametrize(
+    "field",
+    [
+        "purchases",
+        "spend",
+        "interactions",
+        "days_since_join",
+        "days_since_last_purchase",
+        "days_since_last_touch",
+    ],
+)
+def test_numeric_audience_fields_compare_with_numbers(field: str, condition: Any, shown: str) -> None:
+    problems = messages(campaigns=[campaign(audience={field: condition})])
+    assert problems == {
+        ("campaigns", 0, "audience", field): f"{field} is a number; compare it with numbers, not {shown}"
+    }
+
+
+@pytest.mark.parametrize(
+    "field", ["purchases", "spend", "interactions", "days_since_join", "days_since_last_purchase"]
+)
+def test_numeric_tier_fields_compare_with_numbers(field: str) -> None:
+    tiers = [{"id": "fans", "when": {field: "abc"}}, {"id": "others"}]
+    assert messages(tiers=tiers) == {
+        ("tiers", 0, "when", field): f"{field} is a number; compare it with numbers, not 'abc'"
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "shown"),
+    [("yes", "'yes'"), (1, "1"), ({"in": [True, 0]}, "0"), ({"in": ["true"]}, "'true'")],
+)
+@pytest.mark.parametrize("field", ["activated", "deal_seeker"])
+def test_flag_audience_fields_compare_with_true_or_false(field: str, condition: Any, shown: str) -> None:
+    problems = messages(campaigns=[campaign(audience={field: condition})])
+    assert problems == {
+        ("campaigns", 0, "audience", field): (
+            f"{field} is true or false; compare it with true or false, not {shown}"
+        )
+    }
+
+
+@pytest.mark.parametrize("field", ["activated", "deal_seeker"])
+def test_flag_fields_reject_order_comparisons(field: str) -> None:
+    problems = messages(campaigns=[campaign(audience={field: {"gte": 1}})])
+    assert problems == {
+        ("campaigns", 0, "audience", field): (
+            f"{field} is true or false; compare it with true or false, not gt/gte/lt/lte"
+        )
+    }
+
+
+def test_activated_tier_rule_with_a_number_is_an_error() -> None:
+    tiers = [{"id": "fans", "when": {"activated": 1}}, {"id": "others"}]
+    assert messages(tiers=tiers) == {
+        ("tiers", 0, "when", "activated"): "activated is true or false; compare it with true or false, not 1"
+    }
+
+
+def test_well_typed_conditions_have_no_problems() -> None:
+    audience = {
+        "purchases": {"gte": 1, "in": [1, 2.5]},
+        "spend": 100,
+        "interactions": {"lt": 3},
+        "days_since_join": {"gt": 7},
+        "days_since_last_purchase": math.inf,  # never bought
+        "days_since_last_touch": {"gte": 14},
+        "activated": True,
+        "deal_seeker": {"in": [False]},
+    }
+    tiers = [{"id": "fans", "when": {"spend": {"gte": 500}, "activated": True}}, {"id": "others"}]
+    assert messages(tiers=tiers, campaigns=[campaign(audience=audience)]) == {}
+
+
+def test_load_reports_a_string_compared_with_a_number_at_its_line(tmp_path: Path) -> None:
+    text = OPERATIONS_YAML.replace("audience: {purchse: 1, tier: fanz}", "audience: {purchases: abc}")
+    path = tmp_path / "ops.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert (
+        f"{path}:17: campaigns[article].audience.purchases: purchases is a number; compare it with numbers, "
+        "not 'abc'"
+    ) in str(caught.value).splitlines()
+
+
+# ------------------------------------------------------------------------------------------- post days
+@pytest.mark.parametrize(("day", "shown"), [(-1, "-1"), (3651, "3651"), (math.inf, "inf"), (math.nan, "nan")])
+def test_post_days_lie_in_range(day: float, shown: str) -> None:
+    with pytest.raises(ValidationError, match=rf"days must lie in \[0, 3650\]; got {shown}"):
+        Posts.model_validate({"days": [1, day], "reach_per_post": 100})
+
+
+def test_post_days_at_the_bounds_are_valid() -> None:
+    assert Posts.model_validate({"days": [0, 3650], "reach_per_post": 100}).days == (0, 3650)
+
+
+def test_every_condition_field_has_a_value_kind() -> None:
+    """A new audience or tier field must be checked too: as a number, a flag, or a name."""
+    named = {"tier", "stage", "carrier", "source", "lure"}
+    kinds = [set(NUMBER_FIELDS), set(FLAG_FIELDS), named]
+    assert set(AUDIENCE_FIELDS) == set().union(*kinds)
+    assert sum(len(kind) for kind in kinds) == len(AUDIENCE_FIELDS)
