@@ -209,6 +209,7 @@ class Simulation:
         # every draw is made per targetable visitor, whoever stays: a lever that changes who joins leaves the
         # stream's later draws where they were (common random numbers)
         visit = day + rng.random(targetable) * duration
+        rate, dropout, repeats = self._traits(plan, targetable)
         buys = rng.random(targetable) < plan.first_purchase_probability
         offered = np.ones(targetable, dtype=bool) if plan.offer_to_all else buys
         joins = offered & (rng.random(targetable) < plan.join_probability)
@@ -222,32 +223,46 @@ class Simulation:
         if count == 0:
             return
         buys, joins, visit = buys[keep], joins[keep], visit[keep]
-        self._create_people(plan, visit, buys, joins)
+        rate, dropout, repeats = rate[keep], dropout[keep], repeats[keep]
+        self._create_people(plan, visit, buys, joins, rate, dropout, repeats)
         if plan.index == self._referral_source and joins.any():
             reward = self.scenario.referral.reward_per_join * int(joins.sum())  # type: ignore[union-attr]
             self.recorder.cost(
                 day, CostKind.REFERRAL_REWARD, reward, source=plan.index, lure=plan.lure, carrier=plan.carrier
             )
 
+    def _traits(self, plan: SourcePlan, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What ``count`` targetable visitors are like as buyers: purchase rate, dropout probability and
+        repeat purchases before dropping out. Drawn for every targetable visitor, kept or not, so a lever that
+        changes who stays leaves the stream's later draws where they were (common random numbers)."""
+        rng = self.streams.traits[plan.index]
+        behaviour = self.scenario.behaviour
+        rate = behaviour.purchase_rate.sample(rng, count)
+        dropout = np.clip(behaviour.dropout.sample(rng, count), 0.0, 1.0)
+        repeats = np.full(count, UNLIMITED_PURCHASES, dtype=np.int64)
+        dies = dropout > 0
+        repeats[dies] = rng.geometric(dropout[dies])
+        return rate, dropout, repeats
+
     def _create_people(
-        self, plan: SourcePlan, visit: np.ndarray, buys: np.ndarray, joins: np.ndarray
+        self,
+        plan: SourcePlan,
+        visit: np.ndarray,
+        buys: np.ndarray,
+        joins: np.ndarray,
+        rate: np.ndarray,
+        dropout: np.ndarray,
+        repeats: np.ndarray,
     ) -> None:
         """Rows for the people kept from an arrival: their traits, the memberships of those who join (with
         their consultation leads), then their first purchases and purchase clocks."""
         pop = self.population
-        rng = self.streams.traits[plan.index]
-        behaviour = self.scenario.behaviour
         activation = self.scenario.activation
         count = visit.size
         rows = pop.add(count)
         col = pop.column
         col("source")[rows] = plan.index
         col("visit_day")[rows] = visit
-        rate = behaviour.purchase_rate.sample(rng, count)
-        dropout = np.clip(behaviour.dropout.sample(rng, count), 0.0, 1.0)
-        repeats = np.full(count, UNLIMITED_PURCHASES, dtype=np.int64)
-        dies = dropout > 0
-        repeats[dies] = rng.geometric(dropout[dies])
         col("rate")[rows] = rate
         col("dropout")[rows] = dropout
         col("purchases_left")[rows] = 1 + repeats
