@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from engine.ledger import CostKind
-from engine.model.population import UNLIMITED_PURCHASES
+from engine.model.population import repeat_purchases
 from engine.scenario.limits import TouchLimit, send_times
 from engine.scenario.schema import Campaign
 
@@ -198,11 +198,7 @@ class CampaignRunner:
         revived = buyers[pop.purchases_left[buyers] <= 0]
         sim.buying.record_campaign_purchases(buyers, now, self.rng, self.campaign, self.index)
         if revived.size:  # a response brings a dropped-out buyer back, with a fresh dropout clock
-            dropout = pop.dropout[revived]
-            repeats = np.full(revived.size, UNLIMITED_PURCHASES, dtype=np.int64)
-            dies = dropout > 0
-            repeats[dies] = self.rng.geometric(dropout[dies])
-            pop.column("purchases_left")[revived] = repeats
+            pop.column("purchases_left")[revived] = repeat_purchases(self.rng, pop.dropout[revived])
             sim.buying.revive_buyers(revived)
         sim.buying.after_extra_purchases(buyers)
 

@@ -41,6 +41,15 @@ PERSON_COLUMNS: dict[str, tuple[type, float | int | bool]] = {
 }
 
 
+def repeat_purchases(rng: np.random.Generator, dropout: np.ndarray) -> np.ndarray:
+    """Repeat purchases each buyer makes before dropping out: Geometric(dropout) on 1, 2, …, the last one
+    followed by dropout (BG/NBD); unlimited where the dropout probability is zero."""
+    repeats = np.full(dropout.size, UNLIMITED_PURCHASES, dtype=np.int64)
+    dies = dropout > 0
+    repeats[dies] = rng.geometric(dropout[dies])
+    return repeats
+
+
 class Population:
     """Rows ``0 .. size-1`` are people; per-carrier membership columns are 2-D (carrier, person)."""
 

@@ -21,7 +21,6 @@ class Recorder:
         self.compiled = compiled
         self.visitors = np.zeros(len(compiled.source_ids), dtype=np.int64)
         self.turned_away = np.zeros(compiled.n_carriers, dtype=np.int64)
-        self.source_bans = np.zeros(len(compiled.source_ids), dtype=np.int64)
         scenario = compiled.scenario
         self._purchases: dict[str, list[np.ndarray]] = {
             k: [] for k in ("person", "day", "product", "amount", "venue", "campaign", "list_amount")
@@ -131,7 +130,9 @@ class Recorder:
         self.snapshot_days.append(day)
         self.snapshot_stages.append(stage_counts)
 
-    def ledger(self, population: Population, accounts: np.ndarray, staff: StaffPools) -> Ledger:
+    def ledger(
+        self, population: Population, accounts: np.ndarray, staff: StaffPools, source_bans: np.ndarray
+    ) -> Ledger:
         """Assemble the ledger at the end of the horizon."""
         compiled = self.compiled
         horizon = compiled.scenario.horizon
@@ -205,7 +206,7 @@ class Recorder:
             campaign_blocked=self.campaign_blocked.copy(),
             campaign_staff_minutes=self.campaign_staff_minutes.copy(),
             service_cost_by_offset=self.service_cost_by_offset.copy(),
-            source_bans=self.source_bans.copy(),
+            source_bans=source_bans,
             referral_source=(
                 compiled.source_ids.index(compiled.scenario.referral.source)
                 if compiled.scenario.referral

@@ -27,7 +27,7 @@ from engine.model.buying import Buying
 from engine.model.campaigns import CampaignRunner, limit_columns
 from engine.model.compiled import CompiledScenario, SourcePlan, compile_scenario
 from engine.model.membership import Membership
-from engine.model.population import UNLIMITED_PURCHASES, ActiveRows, Population
+from engine.model.population import ActiveRows, Population, repeat_purchases
 from engine.model.reach import SourceReach
 from engine.model.recorder import Recorder
 from engine.model.rules import RuleContext
@@ -119,8 +119,12 @@ class Simulation:
         # a send due at the horizon itself may have run after the last review: classify everyone once more
         self.advance_to(horizon)
         self._classify(horizon)
-        self.recorder.source_bans = np.array([reach.bans for reach in self._reach], dtype=np.int64)
-        return self.recorder.ledger(self.population, self.membership.accounts, self.staff)
+        return self.recorder.ledger(
+            self.population,
+            self.membership.accounts,
+            self.staff,
+            source_bans=np.array([reach.bans for reach in self._reach], dtype=np.int64),
+        )
 
     def _arrivals(self, plan: SourcePlan) -> Generator[simpy.Event, None, None]:
         """One event per day of the acquisition window: that day's visitors from one source."""
@@ -239,10 +243,7 @@ class Simulation:
         behaviour = self.scenario.behaviour
         rate = behaviour.purchase_rate.sample(rng, count)
         dropout = np.clip(behaviour.dropout.sample(rng, count), 0.0, 1.0)
-        repeats = np.full(count, UNLIMITED_PURCHASES, dtype=np.int64)
-        dies = dropout > 0
-        repeats[dies] = rng.geometric(dropout[dies])
-        return rate, dropout, repeats
+        return rate, dropout, repeat_purchases(rng, dropout)
 
     def _create_people(
         self,
