@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from engine.stats import summarize
+from engine.stats import Difference, paired_difference, summarize
 
 
 def test_t_interval_matches_a_hand_computation() -> None:
@@ -80,3 +80,24 @@ def test_coverage_of_the_95_percent_interval() -> None:
         covered += summary.ci_low <= true_mean <= summary.ci_high
     se = math.sqrt(0.95 * 0.05 / trials)
     assert abs(covered / trials - 0.95) <= 4 * se, covered / trials
+
+
+def test_paired_difference_matches_scipy_paired_t_test() -> None:
+    baseline = [1.0, 2.0, 3.0, 4.0]
+    variant = [2.0, 3.5, 4.0, 6.0]
+    result = paired_difference(baseline, variant)
+    reference = scipy_stats.ttest_rel(variant, baseline)
+    assert result.diff_mean == pytest.approx(1.375)
+    assert result.p_value == pytest.approx(reference.pvalue)
+    interval = reference.confidence_interval(0.95)
+    assert (result.ci_low, result.ci_high) == pytest.approx((interval.low, interval.high))
+    assert result.pairs == 4
+
+
+def test_paired_difference_drops_undefined_pairs_and_handles_constant_differences() -> None:
+    assert paired_difference([1.0, None, 3.0], [2.0, 5.0, None]) == Difference(1.0, None, None, None, 1)
+    assert paired_difference([1.0, 2.0], [1.0, 2.0]) == Difference(0.0, 0.0, 0.0, 1.0, 2)
+    assert paired_difference([1.0, 2.0], [3.0, 4.0]) == Difference(2.0, 2.0, 2.0, 0.0, 2)
+    assert paired_difference([None], [None]) == Difference(None, None, None, None, 0)
+    with pytest.raises(ValueError, match="equal replications"):
+        paired_difference([1.0], [1.0, 2.0])
