@@ -8,7 +8,6 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -16,10 +15,24 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from engine.cli_common import (
+    DEFAULT_REPS,
+    DEFAULT_SEED,
+    EXIT_INVALID,
+    FormatOption,
+    OutputFormat,
+    QuietOption,
+    RepsOption,
+    SchedulerOption,
+    SeedOption,
+    WorkersOption,
+    exit_on_siyu_error,
+    load_with_warnings,
+    show_progress,
+)
 from engine.cli_progress import progress_bar
 from engine.errors import ExecutionError, ScenarioError, SiyuError
-from engine.execution import SCHEDULER_ENV, ExecutorChoice
-from engine.execution.choice import INSTALL_DASK
+from engine.execution import ExecutorChoice
 from engine.output import dumps_json, run_summary
 from engine.presentation import breakdown_table, metrics_table
 from engine.run_folder import RunFolder
@@ -34,11 +47,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-EXIT_INVALID = 2
-"""Exit code for invalid input (a bad scenario, a bad option), as for click's usage errors."""
-DEFAULT_REPS = 20
-DEFAULT_SEED = 1
 
 
 @app.command()
@@ -67,55 +75,24 @@ def schema() -> None:
     typer.echo(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2, ensure_ascii=False))
 
 
-class OutputFormat(StrEnum):
-    """How ``siyu run`` prints its result."""
-
-    table = "table"
-    json = "json"
-
-
 @app.command()
 def run(
     file: Annotated[
         Path | None, typer.Argument(help="Scenario YAML file (not with --resume).", show_default=False)
     ] = None,
-    reps: Annotated[
-        int | None, typer.Option(min=1, max=100_000, help="Replications.", show_default=str(DEFAULT_REPS))
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            min=0, max=2**63 - 1, help="Root seed; same seed, same output.", show_default=str(DEFAULT_SEED)
-        ),
-    ] = None,
+    reps: RepsOption = None,
+    seed: SeedOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Write results to this folder (kept as replications finish).")
     ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table or json (one JSON object).")
-    ] = (OutputFormat.table),
+    output_format: FormatOption = OutputFormat.table,
     force: Annotated[bool, typer.Option(help="Overwrite results in a non-empty --out folder.")] = False,
     transactions: Annotated[
         bool, typer.Option(help="With --out: also write transactions.parquet (every purchase).")
     ] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=4096,
-            help="Local worker processes; 1 runs in this process.",
-            show_default="every core, if the run is long enough to gain",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help=f"Run on the Dask cluster of this scheduler (tcp://HOST:PORT; or set {SCHEDULER_ENV}). "
-            f"Needs the dask extra: {INSTALL_DASK.replace('[', chr(92) + '[')}.",
-            show_default=False,
-        ),
-    ] = None,
+    quiet: QuietOption = False,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     resume: Annotated[
         Path | None,
         typer.Option(
@@ -131,11 +108,8 @@ def run(
     finishes it, with the same result as an uninterrupted run.
     """
     request = RunRequest(file, reps, seed, out, output_format, force, transactions, quiet, resume)
-    try:
+    with exit_on_siyu_error():
         _run(request, ExecutorChoice.from_options(workers, scheduler))
-    except SiyuError as error:  # also when the app is invoked directly (CliRunner, embedding), not via main()
-        typer.echo(str(error), err=True)
-        raise typer.Exit(EXIT_INVALID) from None
 
 
 @dataclass(frozen=True)
@@ -167,9 +141,7 @@ def _run(request: RunRequest, choice: ExecutorChoice) -> None:
     plan = _resume_plan(request) if request.resume is not None else _new_plan(request)
     if plan is None:
         return
-    # the bar is drawn on stderr, and only for a person at a terminal: off when either stream is redirected
-    show_progress = not request.quiet and sys.stdout.isatty() and sys.stderr.isatty()
-    result = _run_replications(plan, choice, show_progress=show_progress)
+    result = _run_replications(plan, choice, show_progress=show_progress(request.quiet))
     summary = run_summary(plan.scenario.meta.name, result)
     if plan.folder is not None:
         plan.folder.finish(result, summary)
@@ -184,9 +156,7 @@ def _run(request: RunRequest, choice: ExecutorChoice) -> None:
 def _new_plan(request: RunRequest) -> _Plan:
     if request.file is None:
         raise typer.BadParameter("give a scenario FILE, or --resume DIR", param_hint="FILE")
-    loaded = load_scenario(request.file)
-    for warning in loaded.warnings:
-        typer.echo(warning, err=True)
+    loaded = load_with_warnings(request.file)
     if request.transactions and request.out is None:
         raise typer.BadParameter("--transactions needs --out DIR", param_hint="--transactions")
     reps = DEFAULT_REPS if request.reps is None else request.reps
@@ -300,6 +270,9 @@ def _print_tables(scenario: Scenario, result: RunResult) -> None:
     for dimension, groups in result.breakdown_summary().items():
         if groups:
             console.print(breakdown_table(dimension, groups, currency))
+
+
+# Commands defined in their own modules (engine/cli_*.py), registered here: one line each.
 
 
 def main() -> None:
