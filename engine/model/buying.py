@@ -94,36 +94,59 @@ class Buying:
         self._record_purchases(person, time, rng)
 
     # ------------------------------------------------------------------ clocks between advances
-    def advance(self, t0: float, t1: float) -> None:
-        """Purchases in [t0, t1] (exits were drawn ahead, for the whole step)."""
-        if self.scenario.behaviour.timing == "poisson":
-            self._poisson_purchases(t0, t1)
-        else:
-            self._regular_purchases(t1)
+    @property
+    def per_person_clocks(self) -> bool:
+        """Whether each member's purchase clock can be drawn on its own (Poisson timing), so a send need
+        only bring the members it looks at up to date (:meth:`bring_up_to`)."""
+        return self.scenario.behaviour.timing == "poisson"
 
-    def _poisson_purchases(self, t0: float, t1: float) -> None:
-        """Members' purchases in [t0, t1], and the rest of the history of those who left in it."""
+    def advance(self, t1: float) -> None:
+        """Every live buyer's purchases up to ``t1`` (exits were drawn ahead, for the whole step)."""
+        if not self.per_person_clocks:
+            self._regular_purchases(t1)
+            return
         pop = self.population
-        rng = self.rng
-        left = pop.purchases_left
-        rate = pop.rate
-        joined = pop.join_day
-        leave_day = pop.leave_day
-        # People who never joined had their whole purchase history drawn when they arrived. Members who
-        # leave the private domain can never be reached again either: once they leave (in this interval),
-        # the rest of their history is drawn to the horizon and they drop out of the live buyers.
+        left, rate, joined = pop.purchases_left, pop.rate, pop.join_day
+        drawn_to = pop.purchases_drawn_to
+        horizon = self.scenario.horizon.horizon_days
+        # People who never joined had their whole purchase history drawn when they arrived; members who
+        # left have had theirs drawn to the horizon: neither is a live buyer any more.
         buyers, _ = self._buyers.refresh(
             pop.size,
             lambda rows: (
-                (left[rows] > 0) & (rate[rows] > 0) & ~np.isnan(joined[rows]) & (leave_day[rows] >= t0)
+                (left[rows] > 0) & (rate[rows] > 0) & ~np.isnan(joined[rows]) & (drawn_to[rows] < horizon)
             ),
         )
-        who = buyers[pop.visit_day[buyers] < t1]
+        self._poisson_purchases(buyers[(pop.visit_day[buyers] < t1) & (drawn_to[buyers] < t1)], t1)
+
+    def bring_up_to(self, rows: np.ndarray, t1: float) -> None:
+        """Draw the purchases of members ``rows`` (Poisson timing) up to ``t1``, so that their counters,
+        last purchase and dropout are exact at ``t1``; the others' clocks wait for the next advance. A
+        memoryless clock drawn in pieces has the same law as drawn at once."""
+        pop = self.population
+        live = (
+            (pop.purchases_left[rows] > 0)
+            & (pop.rate[rows] > 0)
+            & ~np.isnan(pop.join_day[rows])
+            & (pop.purchases_drawn_to[rows] < t1)
+            & (pop.visit_day[rows] < t1)
+        )
+        self._poisson_purchases(rows[live], t1)
+
+    def _poisson_purchases(self, who: np.ndarray, t1: float) -> None:
+        """Purchases of members ``who`` from where each one's clock was drawn to up to ``t1``, and the rest
+        of the history of those who left the private domain by ``t1``."""
         if who.size == 0:
             return
-        begin = np.maximum(t0, pop.visit_day[who])
-        leave = leave_day[who]
+        pop = self.population
+        rng = self.rng
+        left = pop.purchases_left
+        drawn_to = pop.column("purchases_drawn_to")
+        begin = np.maximum(drawn_to[who], pop.visit_day[who])
+        leave = pop.leave_day[who]
+        # members who leave can never be reached again: the rest of their history is drawn to the horizon
         end = np.where(leave <= t1, self.scenario.horizon.horizon_days, t1)
+        drawn_to[who] = end
         member_end = np.clip(leave, begin, end)
         # intensity (expected purchases) inside the private domain, then outside it, in this interval
         base = pop.rate[who]
@@ -180,8 +203,9 @@ class Buying:
         if self.scenario.behaviour.timing == "regular":
             self._schedule_regular(np.unique(who))
 
-    def revive_buyers(self, who: np.ndarray) -> None:
-        """Buyers who had dropped out buy again: put them back among the live buyers."""
+    def revive_buyers(self, who: np.ndarray, now: float) -> None:
+        """Buyers who had dropped out buy again from ``now``: put them back among the live buyers."""
+        self.population.column("purchases_drawn_to")[who] = now
         self._buyers.add(who)
 
     def record_consultation_sales(self) -> None:

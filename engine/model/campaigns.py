@@ -1,9 +1,15 @@
 """Campaign rules at work: one simpy event per send, its effect a vectorized operation on the audience.
 
-A send at time ``t`` first advances everyone's clocks to ``t`` (so membership, purchases and tiers are
-exact at ``t``), then: the audience mask over the carrier's members, the platform limit (DOMAIN-FACTS), who
+A send at time ``t``: the audience mask over the carrier's members, the platform limit (DOMAIN-FACTS), who
 the message reaches (the carrier's reach per message), annoyance and the exits it causes, and who buys
 because of it (with the offer applied). Costs and staff minutes are recorded per send.
+
+Membership at ``t`` is exact (exits are drawn ahead for the review step); tiers and stages are those of the
+last review. Purchase clocks are drawn only for the members whose purchase state the send reads — the
+audience when its conditions or event depend on purchases, the reached members whose response depends on
+whether they have stopped buying, the responders before their purchase is recorded, the reached members
+without a first purchase (whether a touch is in their CLV window) — so a send costs in proportion to what it touches, not to
+the whole pool; a memoryless clock drawn in pieces has the same law as drawn at once.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ if TYPE_CHECKING:
     from engine.model.simulation import Simulation
 
 ANNOYANCE_DAYS = 7.0  # time constant of the annoyance level: it counts about a week of touches
+PURCHASE_FIELDS = frozenset({"purchases", "spend", "days_since_last_purchase"})
+"""Audience fields that change with purchases: reading them needs the members' purchase clocks drawn."""
 EVENT_COLUMNS = {
     "joined": "join_day",
     "activated": "activation_day",
@@ -83,6 +91,7 @@ class CampaignRunner:
         self.discount_per_day = horizon.discount_rate / 365.0
         self.clv_days = horizon.clv_horizon_days
         self.cohort_end = horizon.horizon_days - horizon.clv_horizon_days
+        self._audience_reads_purchases = bool(PURCHASE_FIELDS & set(campaign.audience))
 
     def process(self) -> Generator[simpy.Event, None, None]:
         """Send on the campaign's schedule until its end day or the horizon."""
@@ -98,6 +107,10 @@ class CampaignRunner:
         rows = sim.membership.present_memberships(carrier, now)
         rows = rows[(pop.member_start[carrier, rows] <= now) & (pop.member_exit[carrier, rows] > now)]
         on = self.campaign.schedule.on
+        if self._audience_reads_purchases:
+            sim.bring_up_to(rows, now)
+        elif on == "first_purchase":
+            sim.bring_up_to(rows[np.isnan(pop.first_purchase_day[rows])], now)
         if on is not None:
             event = pop.column(EVENT_COLUMNS[on])[rows]
             sent = pop.column(f"event_sent_{self.campaign.id}")[rows]
@@ -136,7 +149,6 @@ class CampaignRunner:
     def send(self, now: float) -> None:
         """One send: audience → platform limit → reach → annoyance exits → responses and purchases."""
         sim = self.sim
-        sim.advance_to(now)
         recorder = sim.recorder
         audience = self._within_limit(self._audience(now), now)
         self._mark_sent(audience)
@@ -146,6 +158,9 @@ class CampaignRunner:
         if reached.size == 0:
             return
         recorder.campaign_reached[self.index] += reached.size
+        # whether a touch falls in someone's CLV window depends on their first purchase: draw the clocks of
+        # those who had none yet (always, not only when touches cost money, so that a cost is only a cost)
+        sim.bring_up_to(reached[np.isnan(sim.population.first_purchase_day[reached])], now)
         minutes = reached.size * self.campaign.staff_minutes_per_touch
         recorder.campaign_staff_minutes[self.index] += minutes
         if self.campaign.staff is not None:
@@ -186,20 +201,29 @@ class CampaignRunner:
         return reached[~leaving]
 
     def _respond(self, reached: np.ndarray, now: float) -> None:
+        """Who of ``reached`` buys: the response of their tier, times the dropped-out multiplier for those
+        who have stopped buying. Whether someone has stopped is looked up (their clock drawn to ``now``) only
+        where it decides the outcome: when their uniform draw falls between the two probabilities."""
         sim = self.sim
         pop = sim.population
         probability = self.response[pop.tier[reached].astype(np.int64) + 1]
-        dropped_out = pop.purchases_left[reached] <= 0
-        probability = probability * np.where(dropped_out, self.campaign.response.dropped_out_multiplier, 1.0)
-        buyers = reached[self.rng.random(reached.size) < probability]
+        draw = self.rng.random(reached.size)
+        multiplier = self.campaign.response.dropped_out_multiplier
+        undecided = (draw >= probability * min(1.0, multiplier)) & (draw < probability * max(1.0, multiplier))
+        if undecided.any():
+            sim.bring_up_to(reached[undecided], now)
+            dropped_out = pop.purchases_left[reached] <= 0
+            probability = probability * np.where(dropped_out, multiplier, 1.0)
+        buyers = reached[draw < probability]
         if buyers.size == 0:
             return
+        sim.bring_up_to(buyers, now)  # their purchases so far come before this one
         pop.column("interactions")[buyers] += 1
         revived = buyers[pop.purchases_left[buyers] <= 0]
         sim.buying.record_campaign_purchases(buyers, now, self.rng, self.campaign, self.index)
         if revived.size:  # a response brings a dropped-out buyer back, with a fresh dropout clock
             pop.column("purchases_left")[revived] = repeat_purchases(self.rng, pop.dropout[revived])
-            sim.buying.revive_buyers(revived)
+            sim.buying.revive_buyers(revived, now)
         sim.buying.after_extra_purchases(buyers)
 
     def _service_costs(self, reached: np.ndarray, now: float, cost: float) -> None:

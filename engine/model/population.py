@@ -27,6 +27,7 @@ PERSON_COLUMNS: dict[str, tuple[type, float | int | bool]] = {
     "first_purchase_day": (np.float64, NEVER),
     "last_purchase_day": (np.float64, NEVER),
     "next_regular_day": (np.float64, NOT_YET),
+    "purchases_drawn_to": (np.float64, -np.inf),  # time up to which a member's purchase clock is drawn
     "stage": (np.int8, -1),
     "dropout": (np.float64, 0.0),  # probability of stopping buying after each repeat purchase
     "spend": (np.float64, 0.0),

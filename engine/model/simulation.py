@@ -306,11 +306,20 @@ class Simulation:
 
     # ------------------------------------------------------------------ clocks between reviews
     def advance_to(self, now: float) -> None:
-        """Draw everyone's clocks from where they were last drawn up to ``now`` (a review or a send)."""
+        """Draw everyone's clocks from where they were last drawn up to ``now`` (a review, the end)."""
         self.buying.record_consultation_sales()
         if now > self._clock:
-            self.buying.advance(self._clock, now)
+            self.buying.advance(now)
             self._clock = now
+
+    def bring_up_to(self, rows: np.ndarray, now: float) -> None:
+        """Make the purchase state of ``rows`` exact at ``now`` (a send looks at them): only their clocks
+        are drawn when each person's clock can be drawn on its own, everyone's otherwise."""
+        if self.buying.per_person_clocks:
+            self.buying.record_consultation_sales()
+            self.buying.bring_up_to(rows, now)
+        else:
+            self.advance_to(now)
 
     # ------------------------------------------------------------------ stage review
     def _review(self, now: float) -> None:
