@@ -8,8 +8,8 @@ Membership at ``t`` is exact (exits are drawn ahead for the review step); tiers 
 last review. Purchase clocks are drawn only for the members whose purchase state the send reads — the
 audience when its conditions or event depend on purchases, the reached members whose response depends on
 whether they have stopped buying, the responders before their purchase is recorded, the reached members
-without a first purchase (whether a touch is in their CLV window) — so a send costs in proportion to what it touches, not to
-the whole pool; a memoryless clock drawn in pieces has the same law as drawn at once.
+without a first purchase (whether a touch is in their CLV window) — so a send costs in proportion to what
+it touches, not to the whole pool; a memoryless clock drawn in pieces has the same law as drawn at once.
 """
 
 from __future__ import annotations
