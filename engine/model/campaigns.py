@@ -164,7 +164,7 @@ class CampaignRunner:
         minutes = reached.size * self.campaign.staff_minutes_per_touch
         recorder.campaign_staff_minutes[self.index] += minutes
         if self.campaign.staff is not None:
-            sim.staff.add_work(self.campaign.staff, minutes)
+            sim.staff.add_work(self.campaign.staff, minutes, reached.size)
         stayed = self._touch(reached, now)
         self._respond(stayed, now)
         cost = self.campaign.cost_per_touch

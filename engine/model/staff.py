@@ -1,9 +1,12 @@
-"""Staff as finite resources: adviser pools are simpy Resources, and each lead is one simpy process.
+"""Staff as finite resources: staff pools are simpy Resources, and each lead is one simpy process.
 
 This is what stays individual in the vectorized engine (DESIGN.md): a lead asks for an adviser, waits in a
 first-come-first-served queue while all are busy, is served for a drawn number of working minutes, and buys
-with a probability that decays with the wait (seed 001 Q10). Working hours are a continuous approximation:
-an adviser works at ``hours_per_day / 24`` of the clock's speed.
+with a probability that decays with the wait (seed 001 Q10). Campaign work (1-on-1 touches, group
+operation) queues on the same Resource: a send's staff minutes are split evenly over the pool, so leads who
+arrive while the staff work through a broadcast wait for them. Working hours are a continuous
+approximation: a staff member works at ``hours_per_day / 24`` of the clock's speed. Busy time counts
+inside the horizon only, so utilisation is a share of the staff's time.
 """
 
 from __future__ import annotations
@@ -64,9 +67,7 @@ class StaffPools:
         with self.resources[pool].request() as request:
             yield request
             wait = env.now - day
-            service = minutes / MINUTES_PER_DAY / self.speed[pool]
-            yield env.timeout(service)
-            self.busy_days[pool] += service
+            yield from self._serve(pool, minutes)
         bought = uniform < consultation.conversion * math.exp(-wait / consultation.patience_days)
         self.lead_pool.append(pool)
         self.lead_wait.append(wait)
@@ -79,10 +80,28 @@ class StaffPools:
         sales, self._sales = self._sales, []
         return sales
 
-    def add_work(self, pool_id: str, minutes: float) -> None:
-        """Working minutes spent outside consultations (campaign touches) by a pool."""
+    def add_work(self, pool_id: str, minutes: float, touches: int) -> None:
+        """Working minutes of a campaign send (``touches`` members reached): split evenly over the pool's
+        staff (at most one part per touch), each part queued first come, first served with the leads."""
         pool = self.index[pool_id]
-        self.busy_days[pool] += minutes / MINUTES_PER_DAY / self.speed[pool]
+        parts = min(self.resources[pool].capacity, touches)
+        for _ in range(parts):
+            self.sim.env.process(self._work(pool, minutes / parts))
+
+    def _work(self, pool: int, minutes: float) -> Generator[simpy.Event, None, None]:
+        with self.resources[pool].request() as request:
+            yield request
+            yield from self._serve(pool, minutes)
+
+    def _serve(self, pool: int, minutes: float) -> Generator[simpy.Event, None, None]:
+        """Hold a staff member for ``minutes`` of work; count the busy time inside the horizon."""
+        env = self.sim.env
+        duration = minutes / MINUTES_PER_DAY / self.speed[pool]
+        # counted when the work starts (work still going on at the end of the run counts up to the horizon)
+        self.busy_days[pool] += max(
+            0.0, min(env.now + duration, self.sim.scenario.horizon.horizon_days) - env.now
+        )
+        yield env.timeout(duration)
 
     def charge(self, start: float, end: float) -> None:
         """Staff cost for [start, end]."""

@@ -132,3 +132,28 @@ def test_unserved_leads_are_counted_when_advisers_cannot_keep_up() -> None:
     assert unserved is not None and unserved > 0
     assert ledger.leads_total == served + unserved
     assert served < 8 * 50 * 1.2  # about 8 a day for 50 days
+
+
+def test_campaign_work_occupies_the_advisers_and_delays_leads() -> None:
+    """1-on-1 touches by the advisers queue with the leads: a daily campaign that asks for more adviser time
+    than there is keeps both advisers busy (utilisation at, never above, 1 — busy time is counted inside
+    the horizon) and leads wait far longer than M/M/2 alone predicts (0.0947 days)."""
+    base = clinic(60.0)
+    data = base.model_dump(by_alias=True, exclude_none=True)
+    data["campaigns"] = [
+        {
+            "id": "care",
+            "channel": "wecom_1on1",
+            "carrier": "wecom",
+            "schedule": {"every_days": 1},
+            "response": {"default": 0.0},
+            "staff_minutes_per_touch": 2.0,  # about 2 400 members × 2 min = 3.3 adviser-days a day, by day 60
+            "staff": "advisers",
+        }
+    ]
+    busy = simulate(Scenario.model_validate(data), seed=5)
+    alone = simulate(base, seed=5)
+    utilisation = compute_metrics(busy)["staff_utilisation"]
+    assert utilisation is not None and 0.9 < utilisation <= 1.0 + 1e-12
+    assert busy.lead_wait_days.mean() > 10 * alone.lead_wait_days.mean()
+    assert busy.lead_wait_days.mean() > 1.0  # days, against 0.09 without the campaign
