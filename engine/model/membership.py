@@ -38,6 +38,9 @@ class Membership:
         self._present = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships not ended yet
         self._deal_exit = self.scenario.behaviour.deal_seeker_exit_multiplier
         self._source_wait_multiplier = np.array([s.waiting_exit_multiplier for s in compiled.sources])
+        self._waiting_matters = bool((self._source_wait_multiplier != 1.0).any())
+        self._unactivated = self.scenario.activation.unactivated_exit_multiplier
+        self._dormant_exit = self.scenario.lifecycle.dormant_exit_multiplier
 
     # ------------------------------------------------------------------ joining
     def admit(self, carrier: int, wanted: int, day: float) -> int:
@@ -154,6 +157,24 @@ class Membership:
             activation_day,
         )
 
+    def _breaks_ahead(self, who: np.ndarray, begin: np.ndarray) -> bool:
+        """Whether anyone's exit multiplier may still change after ``begin`` (waiting for fulfilment, not yet
+        activated): only then is the two-break multiplier needed."""
+        pop = self.population
+        if self._waiting_matters and (pop.fulfilment_day[who] > begin).any():
+            return True
+        return self._unactivated != 1.0 and bool((~(pop.activation_day[who] <= begin)).any())
+
+    def _constant_multiplier(self, who: np.ndarray) -> np.ndarray | float:
+        """The exit multiplier of ``who`` when it has no break ahead: deal seeker and dormancy factors."""
+        pop = self.population
+        rate: np.ndarray | float = 1.0
+        if self._deal_exit != 1.0:
+            rate = np.where(pop.deal_seeker[who], self._deal_exit, 1.0)
+        if self._dormant_exit != 1.0:
+            rate = rate * np.where(pop.stage[who] == Stage.DORMANT, self._dormant_exit, 1.0)
+        return rate
+
     def _carrier_exits(self, t1: float) -> np.ndarray:
         """Draw every open membership's exit clock up to ``t1``; returns the people who left a carrier.
 
@@ -182,9 +203,15 @@ class Membership:
         pop.exit_drawn_to[carrier, who] = t1
         if hazard == 0:
             return np.zeros(0, dtype=np.int64)
-        multiplier = self._exit_multiplier(who)
         target = pop.exit_budget[carrier, who] / hazard
-        time, used = multiplier.crossing(begin, np.full(who.size, t1), target)
+        if self._breaks_ahead(who, begin):
+            time, used = self._exit_multiplier(who).crossing(begin, np.full(who.size, t1), target)
+        else:  # one constant multiplier over the interval (the common case): no pieces to walk through
+            rate = self._constant_multiplier(who)
+            time = begin + target / rate
+            crossed = time <= t1
+            time = np.where(crossed, time, np.inf)
+            used = np.where(crossed, target, (t1 - begin) * rate)
         pop.exit_budget[carrier, who] -= used * hazard
         left = np.isfinite(time)
         gone = who[left]
