@@ -273,6 +273,9 @@ def _print_tables(scenario: Scenario, result: RunResult) -> None:
 
 
 # Commands defined in their own modules (engine/cli_*.py), registered here: one line each.
+from engine.cli_calibrate import calibrate_command  # noqa: E402
+
+app.command("calibrate")(calibrate_command)
 
 
 def main() -> None:

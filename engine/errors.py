@@ -18,3 +18,8 @@ class OutputError(SiyuError):
 class ExecutionError(SiyuError):
     """Replications cannot be run as asked: a bad executor option, an unreachable or unusable cluster, a
     run folder that cannot be resumed."""
+
+
+class CalibrationError(SiyuError):
+    """A transaction log cannot be read or fitted as asked (``siyu calibrate``): the message names the file,
+    the rows, the column, the value and what is allowed."""
