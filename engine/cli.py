@@ -276,6 +276,15 @@ def _print_tables(scenario: Scenario, result: RunResult) -> None:
 from engine.cli_calibrate import calibrate_command  # noqa: E402
 
 app.command("calibrate")(calibrate_command)
+from engine.cli_sweep import sweep_command  # noqa: E402
+
+app.command("sweep")(sweep_command)
+from engine.cli_sensitivity import sensitivity_command  # noqa: E402
+
+app.command("sensitivity")(sensitivity_command)
+from engine.cli_optimize import optimize_command  # noqa: E402
+
+app.command("optimize")(optimize_command)
 
 
 def main() -> None:
