@@ -7,7 +7,9 @@ import shlex
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -33,10 +35,11 @@ from engine.cli_common import (
 from engine.cli_progress import progress_bar
 from engine.errors import ExecutionError, ScenarioError, SiyuError
 from engine.execution import ExecutorChoice
-from engine.output import dumps_json, run_summary
+from engine.output import dumps_json, run_summary, write_text_atomic
+from engine.precision import DEFAULT_MAX_REPS, OptionError, PrecisionGoal, describe, run_to_precision
 from engine.presentation import breakdown_table, metrics_table
-from engine.run_folder import RunFolder
-from engine.runner import RunResult
+from engine.run_folder import MANIFEST, RunFolder
+from engine.runner import Replication, RunResult
 from engine.runner import run as run_replications
 from engine.scenario import Scenario, load_scenario
 
@@ -101,6 +104,26 @@ def run(
             show_default=False,
         ),
     ] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0001,
+            max=0.9999,
+            help="Add replications (--reps first) until every key metric's 95% CI half-width is within this "
+            "fraction of its mean (0.05: ±5%), or --max-reps.",
+            show_default=False,
+        ),
+    ] = None,
+    max_reps: Annotated[
+        int | None,
+        typer.Option(
+            "--max-reps",
+            min=2,
+            max=100_000,
+            help="With --precision: the most replications to run.",
+            show_default=str(DEFAULT_MAX_REPS),
+        ),
+    ] = None,
 ) -> None:
     """Run replications of a scenario; print CAC, retention, CLV and the rest with 95% CIs.
 
@@ -109,7 +132,8 @@ def run(
     """
     request = RunRequest(file, reps, seed, out, output_format, force, transactions, quiet, resume)
     with exit_on_siyu_error():
-        _run(request, ExecutorChoice.from_options(workers, scheduler))
+        goal = _precision_goal(request, precision, max_reps)
+        _run(request, ExecutorChoice.from_options(workers, scheduler), goal)
 
 
 @dataclass(frozen=True)
@@ -136,19 +160,61 @@ class _Plan:
     folder: RunFolder | None
 
 
-def _run(request: RunRequest, choice: ExecutorChoice) -> None:
+def _precision_goal(
+    request: RunRequest, precision: float | None, max_reps: int | None
+) -> PrecisionGoal | None:
+    """The goal of ``--precision`` (None without it); its options checked against the others."""
+    if precision is None:
+        if max_reps is not None:
+            raise OptionError("--max-reps: only with --precision REL (a fixed run takes --reps)")
+        return None
+    if request.resume is not None:
+        raise OptionError(
+            "--precision: not with --resume (a resumed run finishes the replications it started)"
+        )
+    first = DEFAULT_REPS if request.reps is None else request.reps
+    most = max(DEFAULT_MAX_REPS, first) if max_reps is None else max_reps
+    if most < first:
+        raise OptionError(f"--max-reps: {most} is below --reps {first}, the first round of --precision")
+    return PrecisionGoal(precision, most)
+
+
+def _precision_round(
+    plan: _Plan, choice: ExecutorChoice, show: bool, reps: int, finished: Mapping[int, Replication]
+) -> RunResult:
+    """One round of ``--precision``: replications ``0 … reps−1``; the --out folder's run.json says ``reps``,
+    so an interrupted round can be finished with --resume."""
+    if plan.folder is not None:
+        plan.folder.manifest = replace(plan.folder.manifest, reps=reps)
+        write_text_atomic(plan.folder.path / MANIFEST, dumps_json(asdict(plan.folder.manifest)) + "\n")
+    return _run_replications(replace(plan, reps=reps), choice, show, finished)
+
+
+def _run(request: RunRequest, choice: ExecutorChoice, goal: PrecisionGoal | None = None) -> None:
     """The work of ``siyu run``; Siyu's own errors propagate to :func:`run`."""
     plan = _resume_plan(request) if request.resume is not None else _new_plan(request)
     if plan is None:
         return
-    result = _run_replications(plan, choice, show_progress=show_progress(request.quiet))
+    show = show_progress(request.quiet)
+    outcome = None
+    if goal is None:
+        result = _run_replications(plan, choice, show_progress=show)
+    else:
+        outcome = run_to_precision(plan.reps, goal, partial(_precision_round, plan, choice, show))
+        result = outcome.result
     summary = run_summary(plan.scenario.meta.name, result)
+    if outcome is not None:
+        summary["precision"] = outcome.as_json()
+        if not outcome.reached:
+            typer.echo(f"warning: {describe(outcome)}", err=True)
     if plan.folder is not None:
         plan.folder.finish(result, summary)
     if request.output_format is OutputFormat.json:
         typer.echo(dumps_json(summary))
     else:
         _print_tables(plan.scenario, result)
+        if outcome is not None and outcome.reached:
+            typer.echo(describe(outcome))
         if plan.folder is not None:
             typer.echo(f"results written to {plan.folder.path}")
 
@@ -203,9 +269,17 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise _Terminated
 
 
-def _run_replications(plan: _Plan, choice: ExecutorChoice, show_progress: bool) -> RunResult:
-    """Run what is missing; on Ctrl-C (or SIGTERM) say what was kept and how to resume, and exit 130 (143)."""
-    finished = plan.folder.finished() if plan.folder is not None else {}
+def _run_replications(
+    plan: _Plan,
+    choice: ExecutorChoice,
+    show_progress: bool,
+    finished: Mapping[int, Replication] | None = None,
+) -> RunResult:
+    """Run what is missing; on Ctrl-C (or SIGTERM) say what was kept and how to resume, and exit 130 (143).
+
+    ``finished``: replications already done (default: those kept in the --out folder, if any)."""
+    if finished is None:
+        finished = plan.folder.finished() if plan.folder is not None else {}
     done = len(finished)
 
     def saved(count: int, _total: int) -> None:
@@ -276,6 +350,9 @@ def _print_tables(scenario: Scenario, result: RunResult) -> None:
 from engine.cli_calibrate import calibrate_command  # noqa: E402
 
 app.command("calibrate")(calibrate_command)
+from engine.cli_compare import compare as compare_command  # noqa: E402
+
+app.command("compare")(compare_command)
 from engine.cli_sweep import sweep_command  # noqa: E402
 
 app.command("sweep")(sweep_command)
