@@ -33,12 +33,13 @@ from engine.cli_common import (
     show_progress,
 )
 from engine.cli_progress import progress_bar
+from engine.cli_report import DEFAULT_LANGUAGE, LangOption, ReportLanguage, write_run_report
 from engine.errors import ExecutionError, ScenarioError, SiyuError
 from engine.execution import ExecutorChoice
 from engine.output import dumps_json, run_summary, write_text_atomic
 from engine.precision import DEFAULT_MAX_REPS, OptionError, PrecisionGoal, describe, run_to_precision
 from engine.presentation import breakdown_table, metrics_table
-from engine.run_folder import MANIFEST, RunFolder
+from engine.run_folder import MANIFEST, REPORT_FILES, RunFolder
 from engine.runner import Replication, RunResult
 from engine.runner import run as run_replications
 from engine.scenario import Scenario, load_scenario
@@ -124,13 +125,14 @@ def run(
             show_default=str(DEFAULT_MAX_REPS),
         ),
     ] = None,
+    lang: LangOption = DEFAULT_LANGUAGE,
 ) -> None:
     """Run replications of a scenario; print CAC, retention, CLV and the rest with 95% CIs.
 
     Ctrl-C stops the run; with --out every finished replication is kept and `siyu run --resume DIR`
     finishes it, with the same result as an uninterrupted run.
     """
-    request = RunRequest(file, reps, seed, out, output_format, force, transactions, quiet, resume)
+    request = RunRequest(file, reps, seed, out, output_format, force, transactions, quiet, resume, lang)
     with exit_on_siyu_error():
         goal = _precision_goal(request, precision, max_reps)
         _run(request, ExecutorChoice.from_options(workers, scheduler), goal)
@@ -149,6 +151,8 @@ class RunRequest:
     transactions: bool
     quiet: bool
     resume: Path | None
+    lang: ReportLanguage = DEFAULT_LANGUAGE
+    """Language of the report written into --out."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,7 @@ def _run(request: RunRequest, choice: ExecutorChoice, goal: PrecisionGoal | None
             typer.echo(f"warning: {describe(outcome)}", err=True)
     if plan.folder is not None:
         plan.folder.finish(result, summary)
+        write_run_report(plan.folder.path, request.lang)
     if request.output_format is OutputFormat.json:
         typer.echo(dumps_json(summary))
     else:
@@ -216,7 +221,7 @@ def _run(request: RunRequest, choice: ExecutorChoice, goal: PrecisionGoal | None
         if outcome is not None and outcome.reached:
             typer.echo(describe(outcome))
         if plan.folder is not None:
-            typer.echo(f"results written to {plan.folder.path}")
+            typer.echo(f"results written to {plan.folder.path} (report: {plan.folder.path / 'index.html'})")
 
 
 def _new_plan(request: RunRequest) -> _Plan:
@@ -253,6 +258,8 @@ def _resume_plan(request: RunRequest) -> _Plan | None:
     if request.transactions and not manifest.transactions:
         raise ExecutionError(f"--transactions: the run in {folder.path} was started without it")
     if folder.complete:
+        if not all((folder.path / name).is_file() for name in REPORT_FILES):  # killed while writing them
+            write_run_report(folder.path, request.lang)
         if request.output_format is OutputFormat.json:
             typer.echo(folder.summary_text().rstrip("\n"))
         else:
@@ -302,6 +309,7 @@ def _run_replications(
                 executor=executor,
                 finished=finished,
                 purchases=plan.purchases,
+                series=plan.folder is not None,
                 on_outcome=plan.folder.save if plan.folder is not None else None,
             )
     except KeyboardInterrupt as interruption:
@@ -347,6 +355,12 @@ def _print_tables(scenario: Scenario, result: RunResult) -> None:
 
 
 # Commands defined in their own modules (engine/cli_*.py), registered here: one line each.
+from engine.cli_serve import serve_command  # noqa: E402
+
+app.command("serve")(serve_command)
+from engine.cli_report import report_command  # noqa: E402
+
+app.command("report")(report_command)
 from engine.cli_calibrate import calibrate_command  # noqa: E402
 
 app.command("calibrate")(calibrate_command)

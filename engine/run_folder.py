@@ -5,11 +5,15 @@ Layout::
     run.json                         what was run: scenario file and the hash of its resolved form, seed,
                                      reps, transactions, Siyu version (written first)
     resolved.yaml                    the scenario with every default filled
-    replications/rep-00017.json      a finished replication's metrics, written atomically as it finishes
+    replications/rep-00017.json      a finished replication's metrics and figure data (engine.series),
+                                     written atomically as it finishes
     replications/rep-00017.parquet   its purchases (with --transactions), written before its .json
     replications.csv                 when every replication has finished ...
     transactions.parquet             ... (with --transactions: the parts joined in replication order) ...
+    series.json                      ... the figure data summarised over replications (for the report) ...
     summary.json                     ... and last: its presence marks a complete run
+    index.html, summary.csv/.xlsx    the report and exports, written by the CLI from the files above
+                                     (:mod:`reports`; ``siyu report DIR`` writes them again)
 
 A resumed run (:meth:`RunFolder.resume`) runs only the replications without a ``.json`` (or whose ``.json``
 is damaged: unreadable, or not the metrics and breakdown this scenario produces); since a replication's
@@ -38,6 +42,7 @@ from engine.output import (
 )
 from engine.runner import Outcome, Replication, RunResult
 from engine.scenario import LoadedScenario, Scenario, load_scenario, resolved_yaml
+from engine.series import is_replication_series
 from engine.transactions import join_parts, write_part
 
 MANIFEST = "run.json"
@@ -45,8 +50,12 @@ RESOLVED = "resolved.yaml"
 SUMMARY = "summary.json"
 REPLICATIONS_CSV = "replications.csv"
 TRANSACTIONS = "transactions.parquet"
+SERIES = "series.json"
 CHECKPOINTS = "replications"
-_RESULT_FILES = (SUMMARY, REPLICATIONS_CSV, TRANSACTIONS, MANIFEST)  # summary first: never stale-complete
+REPORT_FILES = ("index.html", "summary.csv", "summary.xlsx")
+"""Files the CLI writes from a finished run's results (the report and the exports, :mod:`reports`)."""
+# summary first: never stale-complete
+_RESULT_FILES = (SUMMARY, REPLICATIONS_CSV, TRANSACTIONS, SERIES, *REPORT_FILES, MANIFEST)
 MAX_REPS = 100_000
 """The most replications of a run (as ``siyu run --reps``)."""
 MAX_SEED = 2**63 - 1
@@ -62,6 +71,7 @@ def siyu_version() -> str:
 
 
 SIYU_VERSION = siyu_version()
+_CHECKPOINT_KEYS = ("index", "metrics", "breakdown", "series")
 _CHECKPOINT = re.compile(r"rep-(\d{5,})\.(json|parquet)|\..*\.tmp")
 
 
@@ -195,7 +205,7 @@ class RunFolder:
         if outcome.purchases is not None:
             with atomic_path(self._checkpoint(index, "parquet")) as tmp:
                 write_part(outcome.purchases, tmp)
-        data = {key: getattr(outcome.replication, key) for key in ("index", "metrics", "breakdown")}
+        data = {key: getattr(outcome.replication, key) for key in _CHECKPOINT_KEYS}
         write_text_atomic(self._checkpoint(index, "json"), json.dumps(data, ensure_ascii=False))
 
     def finish(self, result: RunResult, summary: dict[str, Any]) -> None:
@@ -205,6 +215,10 @@ class RunFolder:
             parts = [self._checkpoint(index, "parquet") for index in range(result.reps)]
             with atomic_path(self.path / TRANSACTIONS) as tmp:
                 join_parts(parts, tmp)
+        series = result.series_summary()
+        if series is not None:
+            text = json.dumps(series, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            write_text_atomic(self.path / SERIES, text + "\n")
         write_text_atomic(self.path / SUMMARY, dumps_json(summary) + "\n")
         self._remove_checkpoints()
 
@@ -267,18 +281,20 @@ def breakdown_shape(scenario: Scenario) -> BreakdownShape:
 
 def _read_replication(path: Path, index: int, shape: BreakdownShape) -> Replication | None:
     """Replication ``index`` as saved in ``path``; None if the file is damaged: unreadable, or not the
-    metrics and breakdown (every name, in order, each value a number or null) that ``shape`` asks for."""
+    metrics and breakdown (every name, in order, each value a number or null) that ``shape`` asks for, and
+    figure data."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(data, dict) or list(data) != ["index", "metrics", "breakdown"]:
+    if not isinstance(data, dict) or list(data) != list(_CHECKPOINT_KEYS):
         return None
     metrics, breakdown = data["metrics"], data["breakdown"]
     well_formed = (
         type(data["index"]) is int
         and data["index"] == index
         and _is_row(metrics, METRIC_NAMES)
+        and is_replication_series(data["series"])
         and isinstance(breakdown, dict)
         and list(breakdown) == list(shape)
         and all(
@@ -288,7 +304,7 @@ def _read_replication(path: Path, index: int, shape: BreakdownShape) -> Replicat
             for dimension, (groups, names) in shape.items()
         )
     )
-    return Replication(index, metrics, breakdown) if well_formed else None
+    return Replication(index, metrics, breakdown, data["series"]) if well_formed else None
 
 
 def _is_row(row: object, names: tuple[str, ...]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -19,6 +20,7 @@ from engine.metrics import METRIC_NAMES, Value, compute_breakdown, compute_metri
 from engine.model.compiled import compile_scenario
 from engine.model.simulation import simulate
 from engine.scenario.schema import Scenario
+from engine.series import ReplicationSeries, replication_series, summarize_series
 from engine.stats import Summary, summarize
 from engine.transactions import purchase_table
 
@@ -28,11 +30,13 @@ Breakdown = dict[str, dict[str, MetricRow]]
 
 @dataclass(frozen=True)
 class Replication:
-    """Metrics of one replication."""
+    """Metrics of one replication, and its figure data when the run asked for it."""
 
     index: int
     metrics: MetricRow
     breakdown: Breakdown
+    series: ReplicationSeries | None = None
+    """:func:`engine.series.replication_series` of the ledger (for the report), or None."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,13 @@ class ReplicationTask:
     seed: int
     purchases: bool = False
     """Also return the replication's purchases (for the transaction log)."""
+    series: bool = False
+    """Also reduce the ledger to the report's figure data (:mod:`engine.series`)."""
 
     def __call__(self, index: int) -> Outcome:
         ledger = simulate(compile_scenario(self.scenario), self.seed, index)
         table = purchase_table(index, ledger) if self.purchases else None
-        return Outcome(_reduce(index, ledger), table)
+        return Outcome(_reduce(index, ledger, self.series), table)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,13 @@ class RunResult:
             for dimension, groups in first.items()
         }
 
+    def series_summary(self) -> dict[str, Any] | None:
+        """The figure data summarised over replications (``series.json``); None if the run kept none."""
+        series = [r.series for r in self.replications]
+        if any(s is None for s in series):
+            return None
+        return summarize_series(series)  # type: ignore[arg-type]
+
 
 def run_replication(
     scenario: Scenario, seed: int, index: int, on_ledger: Callable[[int, Ledger], None] | None = None
@@ -109,6 +122,7 @@ def run(
     finished: Mapping[int, Replication] | None = None,
     purchases: bool = False,
     on_outcome: Callable[[Outcome], None] | None = None,
+    series: bool = False,
 ) -> RunResult:
     """Run replications ``0 … reps−1`` and return them in index order.
 
@@ -120,6 +134,7 @@ def run(
         executor: Where replications run; default: serially in this process. The caller closes it.
         finished: Replications already done (a resumed run); only the others are run.
         purchases: Workers also send each replication's purchases, to ``on_outcome``.
+        series: Workers also reduce each ledger to the report's figure data (:mod:`engine.series`).
         on_outcome: Called in this process with each new replication as it finishes (in any order), for
             example to save it; the purchases are not kept after the call.
     """
@@ -127,7 +142,7 @@ def run(
         raise ValueError("reps must be at least 1")
     done = {index: finished[index] for index in range(reps) if finished and index in finished}
     missing = [index for index in range(reps) if index not in done]
-    task = ReplicationTask(scenario, seed, purchases)
+    task = ReplicationTask(scenario, seed, purchases, series)
     for index, outcome in execute(task, missing, executor or SerialExecutor(), progress, len(done)):
         if on_outcome is not None:
             on_outcome(outcome)
@@ -135,5 +150,6 @@ def run(
     return RunResult(scenario, seed, tuple(done[index] for index in range(reps)))
 
 
-def _reduce(index: int, ledger: Ledger) -> Replication:
-    return Replication(index, compute_metrics(ledger), compute_breakdown(ledger))
+def _reduce(index: int, ledger: Ledger, series: bool = False) -> Replication:
+    figures = replication_series(ledger) if series else None
+    return Replication(index, compute_metrics(ledger), compute_breakdown(ledger), figures)

@@ -1,5 +1,37 @@
-"""Siyu reports: figures and HTML built from results, never from the model (see DESIGN.md).
+"""Siyu reports: figures, the HTML page and the finance exports, built from results, never from the model.
 
-The core engine writes ``summary.json``, ``replications.csv`` and the transaction log; the report issue adds
-the plotly figures and the self-contained HTML here. ``engine`` never imports this package.
+``engine`` never imports this package; :mod:`engine.cli` (``siyu run --out``, ``siyu report``) is the one
+place that uses both. :func:`write_report` turns a finished run folder into ``index.html`` (one
+self-contained page: plotly.js embedded, no request leaves it), ``summary.csv`` and ``summary.xlsx``.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.output import atomic_path, write_text_atomic
+from reports.exports import summary_csv, write_summary_xlsx
+from reports.html import render_run_report
+from reports.labels import LANGS, Lang
+from reports.loading import ReportError, RunResults, load_results
+
+REPORT = "index.html"
+SUMMARY_CSV = "summary.csv"
+SUMMARY_XLSX = "summary.xlsx"
+
+
+def write_report(folder: Path, lang: Lang = "zh") -> list[Path]:
+    """Write ``index.html`` (in ``lang``), ``summary.csv`` and ``summary.xlsx`` into the run folder
+    ``folder``; a folder that is not a finished run raises :class:`ReportError`. Returns the files."""
+    if lang not in LANGS:
+        raise ReportError(f"--lang {lang}: not a report language; allowed: {', '.join(LANGS)}")
+    results = load_results(folder)
+    write_text_atomic(folder / REPORT, render_run_report(results, lang))
+    with atomic_path(folder / SUMMARY_CSV) as tmp:
+        tmp.write_text(summary_csv(results), encoding="utf-8-sig", newline="")
+    with atomic_path(folder / SUMMARY_XLSX) as tmp:
+        write_summary_xlsx(results, tmp)
+    return [folder / REPORT, folder / SUMMARY_CSV, folder / SUMMARY_XLSX]
+
+
+__all__ = ["LANGS", "Lang", "ReportError", "RunResults", "load_results", "write_report"]

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RETAIL = ROOT / "scenarios" / "retail_store_wecom.yaml"
 SCALE_REPS = 16
 SCALE_SEED = 11
-RESULT_FILES = ("summary.json", "replications.csv")
+RESULT_FILES = ("summary.json", "replications.csv", "series.json", "index.html", "summary.csv")
 
 SCALE_SCENARIO_YAML = f"""\
 extends: {RETAIL}

@@ -27,7 +27,10 @@ RETAINED = ROOT / "scenarios" / "examples" / "seed004_retained.yaml"
 SINGLE = ROOT / "scenarios" / "examples" / "seed004_single_purchase.yaml"  # nobody joins the private domain
 RETAIL = ROOT / "scenarios" / "retail_store_wecom.yaml"
 SIYU = Path(sys.executable).with_name("siyu")
-OUTPUT_FILES = {"run.json", "resolved.yaml", "summary.json", "replications.csv"}
+OUTPUT_FILES = {
+    *("run.json", "resolved.yaml", "summary.json", "replications.csv", "series.json"),
+    *("index.html", "summary.csv", "summary.xlsx"),  # the report and the finance exports
+}
 
 
 def invoke(*args: str | Path) -> Any:

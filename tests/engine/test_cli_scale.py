@@ -46,10 +46,14 @@ def test_two_workers_give_the_same_bytes_as_one(reference_run: ReferenceRun, tmp
     assert result.stdout == reference_run.stdout
     assert read_results(out) == reference_run.files
     assert sorted(p.name for p in out.iterdir()) == [
+        "index.html",
         "replications.csv",
         "resolved.yaml",
         "run.json",
+        "series.json",
+        "summary.csv",
         "summary.json",
+        "summary.xlsx",
     ]
 
 
@@ -131,7 +135,7 @@ def interrupt_after_one(signum: int) -> Any:
         if outcome_saver is not None:
             from engine.runner import ReplicationTask
 
-            outcome_saver(ReplicationTask(scenario, seed, options["purchases"])(0))
+            outcome_saver(ReplicationTask(scenario, seed, options["purchases"], options["series"])(0))
         progress(1, reps)
         os.kill(os.getpid(), signum)
         raise AssertionError("the signal should have stopped the run")

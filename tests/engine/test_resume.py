@@ -141,10 +141,14 @@ def test_after_sigkill_resume_runs_only_the_missing_replications(
     assert resumed.stdout == reference_run.stdout
     assert read_results(out) == reference_run.files
     assert sorted(p.name for p in out.iterdir()) == [
+        "index.html",
         "replications.csv",
         "resolved.yaml",
         "run.json",
+        "series.json",
+        "summary.csv",
         "summary.json",
+        "summary.xlsx",
     ]
 
 
@@ -158,7 +162,7 @@ def interrupted_folder(
     """What an interrupted ``siyu run SCENARIO --reps REPS --out OUT`` leaves: replications ``done`` kept."""
     loaded = load_scenario(scenario)
     folder = RunFolder.create(out, loaded, reps, 1, transactions, force=False)
-    task = ReplicationTask(loaded.scenario, 1, transactions)
+    task = ReplicationTask(loaded.scenario, 1, transactions, series=True)  # as `siyu run --out` does
     for index in done:
         folder.save(task(index))
     return out
