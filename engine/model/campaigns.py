@@ -149,6 +149,7 @@ class CampaignRunner:
     def send(self, now: float) -> None:
         """One send: audience → platform limit → reach → annoyance exits → responses and purchases."""
         sim = self.sim
+        sim.membership.settle()  # membership at the send is exact
         recorder = sim.recorder
         audience = self._within_limit(self._audience(now), now)
         self._mark_sent(audience)

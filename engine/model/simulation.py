@@ -307,6 +307,7 @@ class Simulation:
     # ------------------------------------------------------------------ clocks between reviews
     def advance_to(self, now: float) -> None:
         """Draw everyone's clocks from where they were last drawn up to ``now`` (a review, the end)."""
+        self.membership.settle()
         self.buying.record_consultation_sales()
         if now > self._clock:
             self.buying.advance(now)
@@ -316,6 +317,7 @@ class Simulation:
         """Make the purchase state of ``rows`` exact at ``now`` (a send looks at them): only their clocks
         are drawn when each person's clock can be drawn on its own, everyone's otherwise."""
         if self.buying.per_person_clocks:
+            self.membership.settle()
             self.buying.record_consultation_sales()
             self.buying.bring_up_to(rows, now)
         else:
