@@ -5,6 +5,7 @@ Wiring only (load → run → write); the work is in :mod:`engine.compare`.
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,13 @@ from engine.cli_common import (
 )
 from engine.cli_progress import progress_bar
 from engine.compare.output import comparison_json, selection_json, write_comparison_folder
-from engine.compare.paired import Comparison, check_comparable, run_plan_replications, run_plans
+from engine.compare.paired import (
+    Comparison,
+    check_comparable,
+    plan_names,
+    run_plan_replications,
+    run_plans,
+)
 from engine.compare.selection import Selection, select_best, worst_case_reps
 from engine.compare.tables import (
     difference_table,
@@ -55,6 +62,8 @@ from engine.runner import Replication
 from engine.scenario import Scenario
 
 DEFAULT_PCS = 0.95
+MIN_SELECTION_PLANS = 3
+"""--select-best ranks three or more plans (issue 7); two plans are settled by their paired difference."""
 DEFAULT_INDIFFERENCE_SHARE = 0.01
 """Without --indifference: δ = 1% of |the baseline's mean| over the first stage."""
 SEQUENTIAL_POOL_S = 0.3
@@ -119,8 +128,8 @@ def compare(
         str | None,
         typer.Option(
             "--select-best",
-            help="Name the best plan by this metric with Kim–Nelson's KN procedure (adds replications only "
-            "to plans still in contention).",
+            help="Name the best of three or more plans by this metric with Kim–Nelson's KN procedure (adds "
+            "replications only to plans still in contention).",
             show_default=False,
         ),
     ] = None,
@@ -195,20 +204,21 @@ def _check_options(request: CompareRequest, plans: int) -> None:
     metric = request.select_best
     if metric is None:
         return
+    if plans < MIN_SELECTION_PLANS:
+        raise OptionError(
+            f"--select-best: needs {MIN_SELECTION_PLANS} or more scenario files, got {plans}; with two plans "
+            "the paired difference and its verdict already say which is better"
+        )
     if metric not in METRIC_INFO:
         metric_names([metric], "--select-best")  # raises, listing the metrics
     if metric not in BETTER:
         raise OptionError(
             f"--select-best: {metric!r} has no agreed 'better' direction; allowed: {', '.join(BETTER)}"
         )
-    if request.indifference is not None and not request.indifference > 0:
+    if request.indifference is not None and not 0 < request.indifference < math.inf:
         raise OptionError(
-            f"--indifference: {request.indifference} is not allowed; give a positive difference in the "
-            "metric's units"
-        )
-    if request.pcs <= 1 / plans:
-        raise OptionError(
-            f"--pcs: {request.pcs} is not above 1/{plans} (a random pick among {plans} plans); give more"
+            f"--indifference: {request.indifference} is not allowed; give a positive, finite difference in "
+            "the metric's units"
         )
     if request.max_reps < request.reps:
         raise OptionError(f"--max-reps: {request.max_reps} is below --reps {request.reps}, the first stage")
@@ -231,7 +241,7 @@ def _compare(request: CompareRequest, choice: ExecutorChoice) -> None:
         results, seconds = run_plans(
             scenarios, request.reps, request.seed, executor, lambda done, _: update(done)
         )
-    comparison = Comparison.of(results)
+    comparison = Comparison.of(results, plan_names(scenarios, request.files))
     judged = verdicts(
         comparison.names,
         comparison.vs_baseline,

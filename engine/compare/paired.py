@@ -10,8 +10,10 @@ are put back in index order, so the output does not depend on the executor.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.errors import SiyuError
 from engine.execution import Executor, ProgressCallback, execute
@@ -60,6 +62,23 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
             f"compare: the scenarios use different currencies ({', '.join(currencies)}); "
             "money can only be compared in one currency: set meta.currency alike"
         )
+
+
+def plan_names(scenarios: Sequence[Scenario], files: Sequence[Path]) -> tuple[str, ...]:
+    """Each plan's name in tables, verdicts and JSON: its ``meta.name``, with its file name added where plans
+    share a name (a variant that ``extends`` the baseline keeps the baseline's name unless it sets its own),
+    and its position too if that is not enough."""
+    names = [scenario.meta.name for scenario in scenarios]
+    shared = Counter(names)
+    labels = [
+        name if shared[name] == 1 else f"{name} ({file.name})"
+        for name, file in zip(names, files, strict=True)
+    ]
+    repeated = Counter(labels)
+    return tuple(
+        label if repeated[label] == 1 else f"{label} #{position}"
+        for position, label in enumerate(labels, start=1)
+    )
 
 
 def run_plan_replications(
@@ -116,17 +135,17 @@ class Comparison:
     """Runs of several scenarios on common seeds; the first is the baseline."""
 
     names: tuple[str, ...]
-    """Each scenario's ``meta.name``."""
+    """Each plan's name (its ``meta.name``, told apart by :func:`plan_names` where two share one)."""
     results: tuple[RunResult, ...]
     vs_baseline: tuple[Mapping[str, Difference], ...]
     """Per scenario, every metric's paired difference to the baseline (empty for the baseline itself)."""
 
     @classmethod
-    def of(cls, results: Sequence[RunResult]) -> Comparison:
-        """Paired differences of every run to the first."""
+    def of(cls, results: Sequence[RunResult], names: Sequence[str] | None = None) -> Comparison:
+        """Paired differences of every run to the first (``names``: by default each ``meta.name``)."""
         baseline = results[0]
         return cls(
-            tuple(r.scenario.meta.name for r in results),
+            tuple(names) if names is not None else tuple(r.scenario.meta.name for r in results),
             tuple(results),
             ({}, *(differences(baseline, r) for r in results[1:])),
         )

@@ -5,12 +5,13 @@ KN picks, among ``k`` simulated systems, the one with the largest (or smallest) 
     P(the system selected is the best) ≥ 1 − α   whenever the best mean is at least δ better than all others,
 
 where δ, the *indifference zone*, is the smallest difference worth detecting (in the metric's units). When
-some plans are within δ of the best, KN selects one of those with the same probability. The guarantee
-assumes that each system's outputs are independent and identically distributed across replications and
-normally distributed; variances may differ between systems, and outputs may be correlated *across* systems
-by common random numbers — KN works with the variance of pairwise differences, which CRN makes smaller, so
-CRN means fewer replications. Replications are independent by construction (one seed each); normality is an
-approximation, good for means over many customers (CAC, CLV, retention, profit of a whole run).
+some plans are within δ of the best, KN usually selects one of those, but the 2001 proof promises nothing
+then (a "good selection" is not its theorem). The guarantee assumes that each system's outputs are
+independent and identically distributed across replications and normally distributed; variances may differ
+between systems, and outputs may be correlated *across* systems by common random numbers — KN works with
+the variance of pairwise differences, which CRN makes smaller, so CRN means fewer replications.
+Replications are independent by construction (one seed each); normality is an approximation, good for means
+over many customers (CAC, CLV, retention, profit of a whole run).
 
 The procedure (maximisation; a minimised metric is negated):
 
@@ -24,6 +25,9 @@ The procedure (maximisation; a minimised metric is negated):
    W_il(r) = max{0, (δ / 2r)(h² S²_il / δ² − r)}.
 4. Stopping: if |I| = 1 select it. Otherwise run replication r + 1 of every system still in I (and of no
    other), r ← r + 1; if r = max_{i∈I} N_i + 1 select the system in I with the largest X̄_i(r), else go to 3.
+   (The paper stops at max_i N_i + 1 over all systems. Stopping at the contenders' max selects the same
+   system: once r > N_il for every pair of contenders, every W_il(r) is 0, so the paper's next screening
+   keeps only the contender with the largest mean.)
 
 Replications are added only to the plans still in contention. ``max_reps`` caps the replications of a plan:
 if the cap stops the procedure before it ends, no plan is selected (the guarantee would not hold) and the

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from engine.compare.paired import Comparison
 from engine.compare.selection import Selection
-from engine.compare.verdicts import Language, Verdict
+from engine.compare.verdicts import Language, Verdict, format_p
 from engine.metrics import METRICS, MetricInfo
 from engine.presentation import format_value
 from engine.stats import Difference
@@ -37,9 +37,7 @@ def _ci(difference: Difference, info: MetricInfo) -> str:
 
 
 def _p(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    return "—" if value is None else format_p(value)
 
 
 def difference_table(comparison: Comparison, plan: int, verdicts: Sequence[Verdict]) -> Table:
@@ -122,8 +120,11 @@ def selection_sentence(
     """What the selection says, with its probability of correct selection and its assumptions."""
     zh = language is Language.zh
     label = metric.zh if zh else metric.en
-    unit = f" {currency}" if metric.unit == "money" else (" (share)" if metric.unit == "share" else "")
-    delta = format_value(selection.delta, metric) + ("" if metric.unit == "share" else unit)
+    if metric.unit == "share":  # δ is a difference of shares: percentage points, not a relative %
+        delta = f"{100 * selection.delta:.3g}" + (" 个百分点" if zh else " percentage points")
+    else:
+        delta = format_value(selection.delta, metric) + (f" {currency}" if metric.unit == "money" else "")
+    added = selection.total_reps - len(selection.systems) * selection.first_stage
     pcs = f"{100 * selection.pcs:g}%"
     if selection.best is None:
         still = ", ".join(names[i] for i in selection.contenders)
@@ -142,12 +143,21 @@ def selection_sentence(
         return (
             f"最优方案（{label}{direction}）：{best}。若最优方案比其他方案至少好 {delta}（无差异区间），"
             f"选对的概率不低于 {pcs}；前提：每个方案的各次重复独立同分布、近似正态（允许公共随机数）。"
-            f"共用 {selection.total_reps} 次重复，只给仍在竞争的方案追加。"
+            + (
+                f"共用 {selection.total_reps} 次重复，其中追加的 {added} 次只给了仍在竞争的方案。"
+                if added
+                else f"第一阶段的 {selection.total_reps} 次重复已足够，未追加。"
+            )
         )
     return (
         f"Best plan ({direction} {label}): {best}. If the best plan is at least {delta} better than every "
         f"other (the indifference zone), this choice is correct with probability ≥ {pcs}; this assumes "
         "each plan's replications are independent, identically and approximately normally distributed "
-        f"(common random numbers are allowed). {selection.total_reps} replications in all; replications "
-        "were added only to plans still in contention."
+        "(common random numbers are allowed). "
+        + (
+            f"{selection.total_reps} replications in all; the {added} added went only to plans still in "
+            "contention."
+            if added
+            else f"The first stage's {selection.total_reps} replications sufficed; none were added."
+        )
     )

@@ -13,8 +13,10 @@ verdicts of the comparison (the family: variants × key metrics with a p-value),
 
 The adjustment is :func:`statsmodels.stats.multitest.multipletests`. The CIs shown are each metric's own 95%
 interval; a claimed difference always has a CI that excludes 0 (an adjusted p-value is never below the raw
-one). "Better" or "worse" is said only for metrics where the direction is not a matter of strategy
-(:data:`BETTER`): a higher CAC is worse, but higher spending or more touches may be the plan.
+one, and raw p < 5% is the same event as a paired-t 95% CI without 0; :func:`verdicts` also checks the CI, so
+no rounding at the boundary can claim what the CI does not support). "Better" or "worse" is said only for
+metrics where the direction is not a matter of strategy (:data:`BETTER`): a higher CAC is worse, but higher
+spending or more touches may be the plan.
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def verdicts(
         for name in metrics:
             difference = vs_baseline[plan][name]
             p_adjusted = adjusted.get((plan, name))
-            detected = p_adjusted is not None and p_adjusted < LEVEL and difference.diff_mean != 0
+            detected = p_adjusted is not None and p_adjusted < LEVEL and _excludes_zero(difference)
             text = verdict_text(
                 names[plan],
                 METRIC_INFO[name],
@@ -145,6 +147,17 @@ def verdicts(
             row.append(Verdict(names[plan], name, difference, p_adjusted, detected, text))
         result.append(tuple(row))
     return tuple(result)
+
+
+def _excludes_zero(difference: Difference) -> bool:
+    """The 95% CI lies wholly on one side of 0 (a zero-width CI at a non-zero difference included)."""
+    low, high = difference.ci_low, difference.ci_high
+    return low is not None and high is not None and (low > 0 or high < 0)
+
+
+def format_p(value: float) -> str:
+    """A p-value as the tables and verdicts show it: three decimals, or "< 0.001"."""
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def _unit(info: MetricInfo, currency: str, language: Language) -> str:
@@ -188,7 +201,7 @@ def _judgement(info: MetricInfo, diff: float, language: Language) -> str:
 def _p(p_adjusted: float | None, adjustment: Adjustment, language: Language) -> str:
     if p_adjusted is None:
         return ""
-    value = f"{p_adjusted:.3f}" if p_adjusted >= 0.001 else "< 0.001"
+    value = format_p(p_adjusted)
     equals = "" if value.startswith("<") else "= "
     if adjustment is Adjustment.none:
         return f"p {equals}{value}"
@@ -227,9 +240,8 @@ def verdict_text(
         amount = _amount(diff, info, currency, language)
         judgement = _judgement(info, diff, language)
         if zh:
-            return (
-                f"{scenario} 使{label}{'提高' if diff > 0 else '降低'} {amount}（每次重复都相同）{judgement}"
-            )
+            verb = "提高" if diff > 0 else "降低"
+            return f"{scenario} 使{label} {verb} {amount}（每次重复都相同）{judgement}"
         verb = "raises" if diff > 0 else "lowers"
         return f"{scenario} {verb} {label} by {amount} in every replication{judgement}"
     p_text = _p(p_adjusted, adjustment, language)
@@ -260,12 +272,12 @@ def control_note(
             return (
                 f"多重比较控制：对 {family} 用 Holm 逐步法校正 p 值；"
                 "任何一条结论错误声称存在差异的概率不超过 5%。"
-                "置信区间为各指标各自的 95% 区间，表中 p 值未校正。"
+                "置信区间为各指标各自的 95% 区间；表中 p 列未校正，“校正 p”列为校正后的值。"
             )
         if adjustment is Adjustment.bh:
             return (
                 f"多重比较控制：对 {family} 用 Benjamini–Hochberg 法控制错误发现率；"
-                "声称的差异中平均不超过 5% 不真实。置信区间与表中 p 值未校正。"
+                "声称的差异中平均不超过 5% 不真实。置信区间与表中 p 列未校正，“校正 p”列为校正后的值。"
             )
         return f"未做多重比较校正：{family} 中约 5% 可能仅因偶然而显示差异。"
     family = f"{family_size} comparisons ({variants} variant(s) × {metrics} key metrics)"
@@ -273,12 +285,13 @@ def control_note(
         return (
             f"Multiple comparisons: p-values are Holm-adjusted over the {family}, so the chance that any "
             "verdict claims a difference that is not there is at most 5% (family-wise error rate). "
-            "CIs are each metric's own 95% interval; the p-values in the tables are unadjusted."
+            "CIs are each metric's own 95% interval; the tables' p column is unadjusted, their 'adj.' column "
+            "holds the adjusted p-values."
         )
     if adjustment is Adjustment.bh:
         return (
             f"Multiple comparisons: Benjamini–Hochberg over the {family} controls the false discovery rate: "
             "on average at most 5% of the claimed differences are not real. "
-            "CIs and the p-values in the tables are unadjusted."
+            "CIs and the tables' p column are unadjusted; their 'adj.' column holds the adjusted p-values."
         )
     return f"No multiple-comparison adjustment: among the {family}, about 5% may show a difference by chance."

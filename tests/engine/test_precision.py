@@ -172,6 +172,8 @@ def test_precision_options_are_checked(tiny: Path, tmp_path: Path) -> None:
         (("--max-reps", "50"), "--max-reps: only with --precision"),
         (("--precision", "0.05", "--reps", "30", "--max-reps", "20"), "--max-reps: 20 is below --reps 30"),
         (("--precision", "0"), "--precision"),
+        (("--precision", "1.5"), "--precision"),
+        (("--precision", "nan"), "--precision"),
     ):
         result = invoke(tiny, *args)
         assert result.exit_code == 2, result.output

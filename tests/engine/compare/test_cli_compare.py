@@ -247,20 +247,68 @@ def test_bad_input_is_a_clean_error(plans: dict[str, Path], tmp_path: Path) -> N
         "allowed: visitors",
     )
     assert_clean_failure(invoke("compare", base, take, "--indifference", "1"), "--indifference: only with")
+    three = (base, take, plans["take_more"])
     assert_clean_failure(
-        invoke("compare", base, take, "--select-best", "acquisition_cost"), "no agreed 'better' direction"
-    )
-    assert_clean_failure(invoke("compare", base, take, "--select-best", "nope"), "--select-best: 'nope'")
-    assert_clean_failure(
-        invoke("compare", base, take, "--select-best", "cac", "--pcs", "0.5"), "--pcs: 0.5 is not above 1/2"
+        invoke("compare", base, take, "--select-best", "cac"), "--select-best: needs 3 or more", "got 2"
     )
     assert_clean_failure(
-        invoke("compare", base, take, "--select-best", "cac", "--indifference", "-1"),
-        "--indifference: -1.0 is not allowed",
+        invoke("compare", *three, "--select-best", "acquisition_cost"), "no agreed 'better' direction"
     )
+    assert_clean_failure(invoke("compare", *three, "--select-best", "nope"), "--select-best: 'nope'")
+    assert_clean_failure(invoke("compare", *three, "--select-best", "cac", "--pcs", "0.4"), "--pcs")
+    for bad in ("-1", "0", "inf", "nan"):
+        assert_clean_failure(
+            invoke("compare", *three, "--select-best", "cac", "--indifference", bad),
+            "--indifference: ",
+            "is not allowed; give a positive, finite difference",
+        )
     assert_clean_failure(
-        invoke("compare", base, take, "--select-best", "cac", "--max-reps", "3"),
+        invoke("compare", *three, "--select-best", "cac", "--max-reps", "3"),
         "--max-reps: 3 is below --reps 20",
     )
+    bad_yaml = tmp_path / "broken.yaml"
+    bad_yaml.write_text("meta: {name: x\n  bad: [\n", encoding="utf-8")
+    assert_clean_failure(invoke("compare", base, bad_yaml), "broken.yaml:", "YAML")
     assert_clean_failure(invoke("compare", base, take, "--reps", "1"), "--reps: 1 is too few")
     assert_clean_failure(invoke("compare", base, take, "--lang", "fr"), "--lang")
+
+
+def test_selection_sentence_states_a_share_zone_in_points_and_what_was_added() -> None:
+    """δ on a share is a difference of shares (percentage points), not a relative %; the sentence says
+    whether the first stage sufficed."""
+    from engine.compare.selection import Selection, SystemResult
+    from engine.compare.tables import selection_sentence
+    from engine.compare.verdicts import Language
+    from engine.metrics import METRIC_INFO
+
+    names = ("A", "B", "C")
+    at_once = Selection(
+        2,
+        (SystemResult(5, 0.9, 5), SystemResult(5, 0.91, 5), SystemResult(5, 0.95, None)),
+        (2,),
+        0.002,
+        0.95,
+        5,
+        1.0,
+        8.0,
+        100,
+    )
+    info = METRIC_INFO["retention_d90"]
+    text = selection_sentence(at_once, names, info, "CNY", True, Language.en)
+    assert "at least 0.2 percentage points better" in text
+    assert "The first stage's 15 replications sufficed; none were added." in text
+    zh = selection_sentence(at_once, names, info, "CNY", True, Language.zh)
+    assert "至少好 0.2 个百分点" in zh and "未追加" in zh
+    later = Selection(
+        2,
+        (SystemResult(5, 30.0, 5), SystemResult(7, 29.0, 7), SystemResult(9, 20.0, None)),
+        (2,),
+        1.5,
+        0.95,
+        5,
+        1.0,
+        8.0,
+        100,
+    )
+    text = selection_sentence(later, names, METRIC_INFO["cac"], "CNY", False, Language.en)
+    assert "at least 1.50 CNY better" in text and "21 replications in all; the 6 added went only" in text

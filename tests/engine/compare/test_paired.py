@@ -49,28 +49,41 @@ def test_common_random_numbers_make_the_paired_ci_narrower_than_an_unpaired_one(
     plans: dict[str, Path],
 ) -> None:
     """A one-lever variant (take rate 0.5 → 0.6): the paired 95% CI of the difference is far narrower than
-    Welch's unpaired CI on the same replications, because both plans share their visitors' randomness."""
-    results, _ = run_plans(_load(plans["base"], plans["take"]), 10, 3, SerialExecutor())
-    comparison = Comparison.of(results)
-    for name in ("new_members", "new_customers", "cac", "profit"):
-        paired = comparison.vs_baseline[1][name]
-        assert paired.ci_low is not None and paired.ci_high is not None
-        base = [r.metrics[name] for r in results[0].replications]
-        variant = [r.metrics[name] for r in results[1].replications]
-        welch = stats.ttest_ind(variant, base, equal_var=False).confidence_interval(0.95)
-        paired_half = (paired.ci_high - paired.ci_low) / 2
-        unpaired_half = (welch.high - welch.low) / 2
+    Welch's unpaired CI on the same replications, because both plans share their visitors' randomness.
+    The control: a plan with its own random streams (its source renamed) shares nothing with the baseline,
+    and pairing then narrows nothing, so the narrowing above comes from common random numbers."""
+    metrics = ("new_members", "new_customers", "cac", "profit")
+
+    def half_widths(variant_file: Path) -> dict[str, tuple[float, float]]:
+        results, _ = run_plans(_load(plans["base"], variant_file), 10, 3, SerialExecutor())
+        comparison = Comparison.of(results)
+        widths = {}
+        for name in metrics:
+            paired = comparison.vs_baseline[1][name]
+            assert paired.ci_low is not None and paired.ci_high is not None
+            base = [r.metrics[name] for r in results[0].replications]
+            variant = [r.metrics[name] for r in results[1].replications]
+            welch = stats.ttest_ind(variant, base, equal_var=False).confidence_interval(0.95)
+            assert paired.diff_mean == pytest.approx(np.mean(variant) - np.mean(base))
+            widths[name] = ((paired.ci_high - paired.ci_low) / 2, (welch.high - welch.low) / 2)
+        return widths
+
+    for name, (paired_half, unpaired_half) in half_widths(plans["take"]).items():
         assert paired_half < 0.5 * unpaired_half, (name, paired_half, unpaired_half)
-        assert paired.diff_mean == pytest.approx(np.mean(variant) - np.mean(base))
+    for name, (paired_half, unpaired_half) in half_widths(plans["renamed"]).items():
+        assert paired_half > 0.8 * unpaired_half, (name, paired_half, unpaired_half)
 
 
 @pytest.mark.slow
 def test_the_ci_of_a_null_difference_covers_zero_95_percent_of_the_time(plans: dict[str, Path]) -> None:
-    """Two plans equal in distribution (the second's source has another id, so its own random streams):
-    over many seeds, the paired 95% CI of the difference covers 0 in 95% of comparisons, within three
-    binomial standard errors."""
+    """Two plans equal in distribution (the second's source has another id, so its own random streams; two
+    copies of one plan would differ by exactly 0 and cover it trivially): over many seeds, the paired 95% CI
+    of the difference covers 0 in 95% of comparisons, within three binomial standard errors. With 400 seeds
+    the band (about 91.7–98.3%) is two-sided: too narrow a CI (a normal quantile on 3 degrees of freedom
+    covers about 86%) falls far below it, and too wide a one (a 99% CI) lands above it nine times in ten."""
     scenarios = _load(plans["short"], plans["short_renamed"])
-    seeds, reps = 150, 4
+    seeds, reps = 400, 4
+    assert 0.95 + 3 * np.sqrt(0.95 * 0.05 / seeds) < 0.99  # the upper side of the band can fail
     metrics = ("new_members", "cac", "clv", "profit")
     covered = {name: 0 for name in metrics}
     for seed in range(seeds):
@@ -96,3 +109,16 @@ def test_plans_must_be_two_or_more_in_one_currency(plans: dict[str, Path]) -> No
         check_comparable(_load(plans["base"], plans["usd"]))
     with pytest.raises(ComparisonError, match="--reps: 1 is too few"):
         run_plans(_load(plans["base"], plans["take"]), 1, 1, SerialExecutor())
+
+
+def test_plans_that_share_a_name_are_told_apart(plans: dict[str, Path], tmp_path: Path) -> None:
+    """A variant that extends the baseline without its own meta.name keeps the baseline's name: the file name
+    tells them apart in tables, verdicts and JSON (and the position, for one file given twice)."""
+    from engine.compare.paired import plan_names
+
+    unnamed = tmp_path / "cheaper.yaml"
+    unnamed.write_text(f"extends: {plans['base']}\nsources:\n  - {{id: ads, spend_per_day: 150}}\n")
+    files = [plans["base"], unnamed, plans["take"]]
+    assert plan_names(_load(*files), files) == ("Base (base.yaml)", "Base (cheaper.yaml)", "Higher take rate")
+    twice = [plans["base"], plans["base"]]
+    assert plan_names(_load(*twice), twice) == ("Base (base.yaml) #1", "Base (base.yaml) #2")

@@ -59,6 +59,17 @@ def test_no_detectable_difference_when_the_ci_covers_zero() -> None:
     )
 
 
+def test_no_claim_unless_the_ci_excludes_zero() -> None:
+    """A p-value below 5% whose CI still touches 0 (rounding at the boundary, or an inconsistent input) is no
+    claim: a verdict never states a difference its CI does not support."""
+    touching = Difference(2.0, 0.0, 4.0, 0.0499, 20)
+    ((), (verdict,)) = verdicts(
+        NAMES[:2], [{}, _vs(clv=touching)], ["clv"], "CNY", Adjustment.none, Language.en
+    )
+    assert verdict.p_adjusted == 0.0499 and not verdict.detected
+    assert "no detectable difference" in verdict.text
+
+
 def test_the_adjustment_withholds_claims_a_single_test_would_make() -> None:
     """Six metrics, one with raw p = 0.02: alone it is a difference; Holm over six comparisons is not."""
     names = ["cac", "clv", "net_value", "ltv_cac", "retention_d90", "profit"]
@@ -101,6 +112,8 @@ def test_identical_exact_and_undefined_differences() -> None:
     assert rows[0].text == "visitors: identical in every replication" and not rows[0].detected
     assert rows[1].text == "Plan B lowers acquisition cost by 3,000.00 CNY in every replication"
     assert rows[1].detected
+    ((), (zh,)) = verdicts(NAMES[:2], [{}, _vs(cac=exact)], ["cac"], "CNY", language=Language.zh)
+    assert zh.text == "Plan B 使获客成本 CAC 降低 3,000.00 CNY（每次重复都相同），更好"
     assert rows[2].text.startswith(
         "payback days: cannot be compared, defined in both plans in 0 replications"
     )
@@ -111,6 +124,7 @@ def test_the_control_note_names_the_family_and_the_promise() -> None:
     note = control_note(12, 2, 6, Adjustment.holm, Language.en)
     assert "Holm-adjusted over the 12 comparisons (2 variant(s) × 6 key metrics)" in note
     assert "at most 5%" in note
+    assert "the tables' p column is unadjusted, their 'adj.' column holds the adjusted p-values" in note
     assert "false discovery rate" in control_note(12, 2, 6, Adjustment.bh, Language.en)
     assert "Holm 逐步法" in control_note(12, 2, 6, Adjustment.holm, Language.zh)
 
