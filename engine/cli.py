@@ -34,10 +34,10 @@ from engine.cli_common import (
 )
 from engine.cli_progress import progress_bar
 from engine.cli_report import DEFAULT_LANGUAGE, LangOption, ReportLanguage, write_run_report
-from engine.errors import ExecutionError, ScenarioError, SiyuError
+from engine.errors import ExecutionError, OptionError, ScenarioError, SiyuError
 from engine.execution import ExecutorChoice
 from engine.output import dumps_json, run_summary, write_text_atomic
-from engine.precision import DEFAULT_MAX_REPS, OptionError, PrecisionGoal, describe, run_to_precision
+from engine.precision import DEFAULT_MAX_REPS, PrecisionGoal, describe, run_to_precision
 from engine.presentation import breakdown_table, metrics_table
 from engine.run_folder import MANIFEST, REPORT_FILES, RunFolder
 from engine.runner import Replication, RunResult

@@ -54,10 +54,11 @@ from engine.compare.verdicts import (
     control_note,
     verdicts,
 )
+from engine.errors import OptionError
 from engine.execution import Executor, ExecutorChoice, ProcessExecutor, SerialExecutor, default_workers
 from engine.metrics import METRIC_INFO
 from engine.output import dumps_json, prepare_output_dir
-from engine.precision import DEFAULT_MAX_REPS, OptionError, metric_names
+from engine.precision import DEFAULT_MAX_REPS, metric_names
 from engine.runner import Replication
 from engine.scenario import Scenario
 

@@ -23,3 +23,8 @@ class ExecutionError(SiyuError):
 class CalibrationError(SiyuError):
     """A transaction log cannot be read or fitted as asked (``siyu calibrate``): the message names the file,
     the rows, the column, the value and what is allowed."""
+
+
+class OptionError(SiyuError):
+    """A command-line option has a value Siyu cannot use (the message names the option and what is
+    allowed)."""

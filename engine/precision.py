@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import SiyuError
+from engine.errors import OptionError
 from engine.metrics import METRIC_NAMES
 from engine.runner import Replication, RunResult
 from engine.stats import summarize
@@ -36,10 +36,6 @@ KEY_METRICS: tuple[str, ...] = ("cac", "clv", "net_value", "ltv_cac", "retention
 """The metrics a strategist decides on: precision targets and comparison verdicts use these by default."""
 DEFAULT_MAX_REPS = 1_000
 """Most replications ``--precision`` runs when ``--max-reps`` is not given."""
-
-
-class OptionError(SiyuError):
-    """An option has a value Siyu cannot use (the message names the option and what is allowed)."""
 
 
 def metric_names(

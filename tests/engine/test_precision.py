@@ -17,10 +17,10 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from engine.cli import app
+from engine.errors import OptionError
 from engine.metrics import METRIC_NAMES
 from engine.precision import (
     KEY_METRICS,
-    OptionError,
     PrecisionGoal,
     assess,
     metric_names,
