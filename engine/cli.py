@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from engine.cli_calibrate import calibrate_command
 from engine.cli_common import (
     DEFAULT_REPS,
     DEFAULT_SEED,
@@ -32,8 +33,13 @@ from engine.cli_common import (
     load_with_warnings,
     show_progress,
 )
+from engine.cli_compare import compare as compare_command
+from engine.cli_optimize import optimize_command
 from engine.cli_progress import progress_bar
-from engine.cli_report import DEFAULT_LANGUAGE, LangOption, ReportLanguage, write_run_report
+from engine.cli_report import DEFAULT_LANGUAGE, LangOption, ReportLanguage, report_command, write_run_report
+from engine.cli_sensitivity import sensitivity_command
+from engine.cli_serve import serve_command
+from engine.cli_sweep import sweep_command
 from engine.errors import ExecutionError, OptionError, ScenarioError, SiyuError
 from engine.execution import ExecutorChoice
 from engine.output import dumps_json, run_summary, write_text_atomic
@@ -354,28 +360,14 @@ def _print_tables(scenario: Scenario, result: RunResult) -> None:
             console.print(breakdown_table(dimension, groups, currency))
 
 
-# Commands defined in their own modules (engine/cli_*.py), registered here: one line each.
-from engine.cli_serve import serve_command  # noqa: E402
-
-app.command("serve")(serve_command)
-from engine.cli_report import report_command  # noqa: E402
-
-app.command("report")(report_command)
-from engine.cli_calibrate import calibrate_command  # noqa: E402
-
-app.command("calibrate")(calibrate_command)
-from engine.cli_compare import compare as compare_command  # noqa: E402
-
+# Commands defined in their own modules (engine/cli_*.py), in the order `siyu --help` lists them.
 app.command("compare")(compare_command)
-from engine.cli_sweep import sweep_command  # noqa: E402
-
 app.command("sweep")(sweep_command)
-from engine.cli_sensitivity import sensitivity_command  # noqa: E402
-
 app.command("sensitivity")(sensitivity_command)
-from engine.cli_optimize import optimize_command  # noqa: E402
-
 app.command("optimize")(optimize_command)
+app.command("calibrate")(calibrate_command)
+app.command("report")(report_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:
