@@ -12,7 +12,7 @@ from rich.console import Console
 from engine.calibrate.calibration import Calibration, CalibrationRequest, ModelName, calibrate
 from engine.calibrate.customer_table import write_customer_table
 from engine.calibrate.customers import TimeUnit
-from engine.calibrate.fragment import pareto_refusal, write_fragment
+from engine.calibrate.fragment import pareto_refusal, unidentified_warning, write_fragment
 from engine.calibrate.occasions import Returns
 from engine.calibrate.reading import Columns
 from engine.calibrate.result_json import calibration_json
@@ -121,6 +121,9 @@ def calibrate_command(
             typer.echo(dumps_json(calibration_json(result, out)))
         else:
             _print_tables(result, out, customers_out)
+        warning = unidentified_warning(result)
+        if warning is not None:
+            typer.echo(f"warning: {warning}", err=True)
 
 
 def _print_tables(result: Calibration, out: Path | None, customers_out: Path | None) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy import stats
+from scipy.special import betaln, digamma, gammaln, hyp2f1, roots_legendre
 
 from engine.calibrate.customers import CustomerSummary
 from engine.calibrate.estimation import Fit, compress, maximise
@@ -74,10 +75,8 @@ class BGNBD:
 
     def expected_repeat_purchases(self, t: np.ndarray) -> np.ndarray:
         """E[X(t)]: expected repeat purchases of a new customer within ``t`` (equation 9)."""
-        r, alpha, a, b = self.r, self.alpha, self.a, self.b
         t = np.asarray(t, dtype=np.float64)
-        z = t / (alpha + t)
-        return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+        return _growth(self.r, self.a, self.b, 0.0, t / (self.alpha + t))
 
     def purchase_count_probabilities(self, t: np.ndarray, counts: int) -> np.ndarray:
         """P(X(t) = x) for x = 0 … counts−1 (equation 8); rows follow ``t``."""
@@ -104,7 +103,8 @@ class BGNBD:
         """P(still active | x, t_x, T)."""
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
         safe = np.where(x > 0, x, 1.0)
-        odds = a / (b + safe - 1) * ((alpha + age) / (alpha + t_x)) ** (r + safe)
+        with np.errstate(over="ignore"):  # odds → ∞: P(alive) → 0
+            odds = a / (b + safe - 1) * ((alpha + age) / (alpha + t_x)) ** (r + safe)
         return np.where(x > 0, 1.0 / (1.0 + odds), 1.0)
 
     def conditional_expected_purchases(
@@ -113,15 +113,57 @@ class BGNBD:
         """E[Y(t) | x, t_x, T]: expected purchases in the next ``t`` of a customer with that history
         (equation 10)."""
         r, alpha, a, b = self.r, self.alpha, self.a, self.b
-        z = t / (alpha + age + t)
-        growth = (
-            (a + b + x - 1)
-            / (a - 1)
-            * (1 - ((alpha + age) / (alpha + age + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z))
-        )
+        growth = _growth(r, a, b, x, t / (alpha + age + t))
         safe = np.where(x > 0, x, 1.0)
-        odds = np.where(x > 0, a / (b + safe - 1) * ((alpha + age) / (alpha + t_x)) ** (r + safe), 0.0)
+        with np.errstate(over="ignore"):  # a long-silent heavy buyer: odds → ∞, expectation → 0
+            odds = np.where(x > 0, a / (b + safe - 1) * ((alpha + age) / (alpha + t_x)) ** (r + safe), 0.0)
         return growth / (1.0 + odds)
+
+
+A_NEAR_ONE = 1e-4
+"""Within this of a = 1, equations 9 and 10 are 0/0: they are taken as the mean of a = 1 ± this."""
+QUADRATURE_NODES, QUADRATURE_WEIGHTS = roots_legendre(64)
+"""Gauss–Legendre nodes and weights on [−1, 1], for equations 9 and 10 where scipy's ₂F₁ fails."""
+
+
+def _growth(r: float, a: float, b: float, x: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+    """(a+b+x−1)/(a−1) · [1 − (1−z)^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)], the bracket of equations 9 (x = 0)
+    and 10, with Euler's transformation (1−z)^(r+x) ₂F₁(r+x, b+x; c; z) = (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; c; z),
+    c = a+b+x−1: no overflow times underflow for a heavy buyer (large x), where the left side is nan. Where
+    scipy's ₂F₁ still fails (a and b in the hundred thousands: the data do not pin them down), the integral
+    it stands for is taken by quadrature (:func:`_growth_by_quadrature`)."""
+    x, z = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64))
+    if abs(a - 1) < A_NEAR_ONE:
+        closed = (_transformed(r, 1 - A_NEAR_ONE, b, x, z) + _transformed(r, 1 + A_NEAR_ONE, b, x, z)) / 2
+    else:
+        closed = _transformed(r, a, b, x, z)
+    closed = np.array(closed, dtype=np.float64, ndmin=1)
+    failed = ~np.isfinite(closed)
+    if failed.any():
+        closed[failed] = _growth_by_quadrature(
+            r, a, b, x.reshape(closed.shape)[failed], z.reshape(closed.shape)[failed]
+        )
+    return closed.reshape(z.shape)
+
+
+def _transformed(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    c = a + b + x - 1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        transformed = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+        return c / (a - 1) * (1 - transformed)
+
+
+def _growth_by_quadrature(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """The bracket as the expectation it is: E[(1 − (1 + p w)^−(r+x)) / p] over p ~ Beta(a, b+x), with
+    w = z/(1−z) (= t/(α+T)), by Gauss–Legendre in the Beta's quantiles (the integrand is bounded: r+x w
+    as p → 0)."""
+    u = (QUADRATURE_NODES + 1) / 2
+    w = (z / (1 - z))[:, None]
+    power = (r + x)[:, None]
+    p = stats.beta.ppf(u[None, :], a, (b + x)[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(p > 0, -np.expm1(-power * np.log1p(p * w)) / p, power * w)
+    return value @ (QUADRATURE_WEIGHTS / 2)
 
 
 def fit(summary: CustomerSummary) -> Fit:

@@ -7,7 +7,6 @@ Parquet for a ``.parquet`` name), atomically.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 
 from engine.calibrate.calibration import Calibration
 from engine.errors import CalibrationError
+from engine.output import atomic_path
 
 COLUMNS = (
     "customer",
@@ -69,14 +69,11 @@ def write_customer_table(calibration: Calibration, path: Path) -> None:
         CalibrationError: the file cannot be written.
     """
     table = customer_table(calibration)
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        if path.suffix.lower() == ".parquet":
-            table.to_parquet(temporary, index=False)
-        else:
-            table.to_csv(temporary, index=False, encoding="utf-8")
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:
+            if path.suffix.lower() == ".parquet":
+                table.to_parquet(temporary, index=False)
+            else:
+                table.to_csv(temporary, index=False, encoding="utf-8")
     except OSError as error:
         raise CalibrationError(f"--customers-out {path}: cannot write ({error.strerror or error})") from None
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -61,6 +61,11 @@ class Fit:
         raise KeyError(name)
 
     @property
+    def unidentified(self) -> tuple[str, ...]:
+        """Parameters the data do not pin down: at the search bound, or without a standard error."""
+        return tuple(p.name for p in self.parameters if p.at_bound or not np.isfinite(p.se))
+
+    @property
     def aic(self) -> float:
         return 2 * len(self.parameters) - 2 * self.log_likelihood
 

@@ -134,8 +134,11 @@ def _chi_square(
 def tracking(model: BuyingModel, summary: CustomerSummary) -> Tracking:
     """Weekly cumulative repeat purchases, actual and expected (see the module docstring)."""
     end = summary.observation_end_day
-    weeks = int(np.ceil(end / 7.0)) or 1
-    day = np.minimum(7.0 * np.arange(1, weeks + 1), end)
+    # weeks from the log's first day: day 0 for dates and the engine's day numbers, earlier for day numbers
+    # that start below 0
+    start = min(0.0, float(np.floor(summary.first_day.min())))
+    weeks = max(int(np.ceil((end - start) / 7.0)), 1)
+    day = np.minimum(start + 7.0 * np.arange(1, weeks + 1), end)
     if day[-1] < end:
         day = np.r_[day, end]
     repeats = np.sort(summary.repeat_days)
@@ -153,7 +156,7 @@ def tracking(model: BuyingModel, summary: CustomerSummary) -> Tracking:
         day=day,
         actual=actual,
         expected=expected,
-        calibration_end_week=summary.calibration_end_day / 7.0,
+        calibration_end_week=(summary.calibration_end_day - start) / 7.0,
     )
 
 

@@ -17,6 +17,8 @@ to the engine:
   purchase of a random customer under the fitted Gamma-Gamma (pγ/(q−1) and its variance, finite for q > 2;
   otherwise those of the data's repeat purchases, and it says so). That keeps revenue per purchase and its
   spread, not the persistence of a customer's spend level (so the top-20% revenue share is understated).
+* **Parameters the data do not pin down** (at the search bound, or no standard error) are still written,
+  under a ``# WARNING`` line that names them (:func:`unidentified_warning`; the CLI says it on stderr too).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from ruamel.yaml import YAML
 
 from engine.calibrate.calibration import MODEL_TITLES, Calibration, ModelName
 from engine.errors import CalibrationError, ScenarioError
+from engine.output import atomic_path
 from engine.scenario import load_scenario
 from engine.scenario.schema import Behaviour, Product
 
@@ -136,6 +139,7 @@ def fragment_text(calibration: Calibration, out: Path, base: Path | None = None)
         f"# Spend: Gamma-Gamma on {calibration.spend.customers:,} repeat buyers' mean spend "
         f"(p = {_ci(calibration, 'p')}, q = {_ci(calibration, 'q')}, γ = {_ci(calibration, 'gamma')}); "
         f"spend vs frequency: {check.verdict} (r = {check.correlation:.2f}).",
+        *_unidentified_lines(calibration),
         "# Use: give a scenario `extends: "
         + out.name
         + "` and state the rest (sources, carriers, ...) there;",
@@ -187,6 +191,28 @@ def fragment_text(calibration: Calibration, out: Path, base: Path | None = None)
     return "\n".join(lines) + "\n"
 
 
+def unidentified_warning(calibration: Calibration) -> str | None:
+    """What the data leave undetermined (parameters at the search bound or without a standard error), or
+    None."""
+    names = [
+        f"{fit.model} {', '.join(fit.unidentified)}"
+        for fit in (calibration.buying, calibration.spend)
+        if fit.unidentified
+    ]
+    if not names:
+        return None
+    return (
+        f"the data do not pin down {'; '.join(names)} (at the search bound or no standard error): the "
+        "estimates are where the likelihood runs off to, not measurements; check the histogram and holdout "
+        "fit before using them"
+    )
+
+
+def _unidentified_lines(calibration: Calibration) -> list[str]:
+    warning = unidentified_warning(calibration)
+    return [] if warning is None else [f"# WARNING: {warning}."]
+
+
 def _base_products(base: Path) -> list[str]:
     try:
         loaded = load_scenario(base)
@@ -215,19 +241,16 @@ def write_fragment(calibration: Calibration, out: Path, base: Path | None = None
         raise CalibrationError(
             f"--out {out}: the fitted values do not fit the scenario schema: {error}"
         ) from None
-    temporary = out.with_name(f".{out.name}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        if base is not None:
-            try:
-                load_scenario(temporary)
-            except ScenarioError as error:
-                raise CalibrationError(
-                    f"--out {out}: the fragment with its base does not load:\n{error}"
-                ) from None
-        temporary.replace(out)
+        with atomic_path(out) as temporary:
+            temporary.write_text(text, encoding="utf-8")
+            if base is not None:
+                try:
+                    load_scenario(temporary)
+                except ScenarioError as error:
+                    raise CalibrationError(
+                        f"--out {out}: the fragment with its base does not load:\n{error}"
+                    ) from None
     except OSError as error:
         raise CalibrationError(f"--out {out}: cannot write ({error.strerror or error})") from None
-    finally:
-        temporary.unlink(missing_ok=True)
     return text

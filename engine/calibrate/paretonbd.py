@@ -14,19 +14,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1, roots_legendre
+from scipy.special import gammaln, hyp2f1, logsumexp, roots_legendre
 
 from engine.calibrate.customers import CustomerSummary
 from engine.calibrate.estimation import Fit, compress, maximise
 
 NAMES = ("r", "alpha", "s", "beta")
 QUADRATURE_NODES = 64
+NODES, WEIGHTS = roots_legendre(QUADRATURE_NODES)
+"""Gauss–Legendre nodes and weights on [−1, 1] (count probabilities; A0 where its closed form fails)."""
 
 
 def _log_a0(
     r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
 ) -> np.ndarray:
-    """log A0 of the note (the two cases α ≥ β and α < β), as log(first − second)."""
+    """log A0 of the note (the two cases α ≥ β and α < β), as log(first − second).
+
+    Each term is computed after Euler's transformation, ₂F₁(m, b; m+1; z) = (1−z)^(1−b) ₂F₁(1, m+1−b; m+1; z)
+    (m = r+s+x), whose series has positive terms; where scipy's ₂F₁ still fails (a heavy buyer, or extreme
+    parameters on the optimiser's way), A0 is the integral it stands for, by quadrature
+    (:func:`_log_a0_quadrature`).
+    """
     power = r + s + x
     if alpha >= beta:
         scale_tx, scale_t, b = alpha + t_x, alpha + age, s + 1
@@ -34,10 +42,40 @@ def _log_a0(
     else:
         scale_tx, scale_t, b = beta + t_x, beta + age, r + x
         difference = beta - alpha
-    first = np.log(hyp2f1(power, b, power + 1, difference / scale_tx)) - power * np.log(scale_tx)
-    second = np.log(hyp2f1(power, b, power + 1, difference / scale_t)) - power * np.log(scale_t)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return first + np.log1p(-np.exp(second - first))
+
+    def log_term(scale: np.ndarray) -> np.ndarray:
+        z = difference / scale
+        return (
+            (1 - b) * np.log1p(-z) + np.log(hyp2f1(1.0, power + 1 - b, power + 1, z)) - power * np.log(scale)
+        )
+
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        first, second = log_term(scale_tx), log_term(scale_t)
+        closed = first + np.log1p(-np.exp(second - first))
+    failed = ~np.isfinite(closed) & (t_x < age)
+    if failed.any():
+        closed[failed] = _log_a0_quadrature(r, alpha, s, beta, x[failed], t_x[failed], age[failed])
+    return closed
+
+
+def _log_a0_quadrature(
+    r: float, alpha: float, s: float, beta: float, x: np.ndarray, t_x: np.ndarray, age: np.ndarray
+) -> np.ndarray:
+    """log A0 = log[(r+s+x) ∫_{t_x}^{T} (α+τ)^−(r+x) (β+τ)^−(s+1) dτ], by Gauss–Legendre.
+
+    With u = ((α+t_x)/(α+τ))^m (m = r+s+x) the integral is (α+t_x)^−m / m · ∫ ((α+τ)/(β+τ))^(s+1) du over
+    [((α+t_x)/(α+T))^m, 1], a bounded monotone integrand; the nodes are spread evenly in log u, so a steep
+    start (large x) is resolved. Sums are taken in logarithms.
+    """
+    power = r + s + x
+    log_start = np.log(alpha + t_x)
+    log_low = power * (log_start - np.log(alpha + age))  # log u at τ = T (negative)
+    v = ((NODES + 1) / 2)[None, :] * (-log_low[:, None]) + log_low[:, None]
+    weights = WEIGHTS[None, :] * (-log_low[:, None]) / 2
+    log_alpha_tau = log_start[:, None] - v / power[:, None]
+    log_beta_tau = np.log(np.exp(log_alpha_tau) + (beta - alpha))
+    log_h = (s + 1) * (log_alpha_tau - log_beta_tau)
+    return -power * log_start + logsumexp(log_h + v, b=weights, axis=1)
 
 
 def _per_customer(
@@ -56,8 +94,8 @@ def log_likelihood(
 ) -> float:
     """Total log-likelihood of customers (x, t_x, T), each counted ``weight`` times."""
     alive, died = _per_customer(parameters, x, t_x, age)
-    # when t_x = T the died term is zero (log −inf): the customer is alive at T for sure
-    per_customer = np.where(np.isfinite(died), np.logaddexp(alive, died), alive)
+    # when t_x = T the died term is zero: the customer is alive at T for sure
+    per_customer = np.where(t_x < age, np.logaddexp(alive, died), alive)
     return float(np.sum(per_customer if weight is None else per_customer * weight))
 
 
@@ -93,17 +131,17 @@ class ParetoNBD:
         t = np.asarray(t, dtype=np.float64)
         x = np.arange(counts, dtype=np.float64)
         survive = (beta / (beta + t)) ** s
-        nodes, weights = roots_legendre(QUADRATURE_NODES)
         upper = 1.0 - survive  # F(t)
-        f = (nodes[None, :] + 1) / 2 * upper[:, None]
+        f = (NODES[None, :] + 1) / 2 * upper[:, None]
         tau = beta * ((1 - f) ** (-1 / s) - 1)
-        inner = np.einsum("tn,tnx->tx", weights[None, :] * upper[:, None] / 2, _nbd(r, alpha, tau, x))
+        inner = np.einsum("tn,tnx->tx", WEIGHTS[None, :] * upper[:, None] / 2, _nbd(r, alpha, tau, x))
         return survive[:, None] * _nbd(r, alpha, t, x) + inner
 
     def probability_alive(self, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray:
         """P(still active | x, t_x, T)."""
         alive, died = _per_customer(np.array([self.r, self.alpha, self.s, self.beta]), x, t_x, age)
-        return np.where(np.isfinite(died), 1.0 / (1.0 + np.exp(died - alive)), 1.0)
+        with np.errstate(over="ignore"):
+            return np.where(t_x < age, 1.0 / (1.0 + np.exp(died - alive)), 1.0)
 
     def conditional_expected_purchases(
         self, t: float, x: np.ndarray, t_x: np.ndarray, age: np.ndarray

@@ -2,28 +2,36 @@
 
 Column names are the user's (``--customer-col``, ``--date-col``, ``--amount-col``); several comma-separated
 customer columns form one key (``replication,customer_id`` for the engine's own transaction log). Dates are
-read in the common formats (:mod:`engine.calibrate.values`), or are day numbers when the column is numeric
-(the engine's ``day``); amounts may carry currency symbols and thousands separators. Every problem is
-raised as one :class:`~engine.errors.CalibrationError` naming the file, the rows, the column, the value and
-what is allowed, never as a traceback.
+read in the common formats (:mod:`engine.calibrate.dates`), or are day numbers when the column is numeric
+(the engine's ``day``); amounts may carry currency symbols and thousands separators
+(:mod:`engine.calibrate.values`). CSV is UTF-8 or GBK (decided on the whole file); a line with more fields
+than the header (an unquoted ¥1,280.00) is refused. Every problem is raised as one
+:class:`~engine.errors.CalibrationError` naming the file, the rows, the column, the value and what is
+allowed, never as a traceback.
 """
 
 from __future__ import annotations
 
 import csv
 import difflib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from engine.calibrate.values import DateColumn, parse_amounts, parse_dates, problem_rows
+from engine.calibrate.dates import DateColumn, parse_dates
+from engine.calibrate.values import parse_amounts, problem_rows
 from engine.errors import CalibrationError
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+UNQUOTED = (
+    "; a value may hold an unquoted delimiter, such as an amount written ¥1,280.00 in a comma-separated "
+    "file: quote such values (Excel's 'Save as CSV' does) or drop the thousands separators"
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,9 @@ def _read_frame(path: Path, columns: Columns) -> tuple[pd.DataFrame, int, str]:
         raise
     except pd.errors.EmptyDataError:
         raise CalibrationError(f"{path}: the file is empty (no header, no transactions)") from None
+    except pd.errors.ParserError as error:
+        reason = str(error).strip()
+        raise CalibrationError(f"{path}: cannot be read as {suffix[1:]} ({reason}){UNQUOTED}") from None
     except (ImportError, ModuleNotFoundError) as error:
         raise CalibrationError(f"{path}: cannot read this kind of file here ({error})") from None
     except UnicodeDecodeError as error:
@@ -156,24 +167,29 @@ def _read_frame(path: Path, columns: Columns) -> tuple[pd.DataFrame, int, str]:
 
 
 def _read_csv(path: Path, wanted: set[str]) -> pd.DataFrame:
-    """A delimited text file; the delimiter (, ; tab |) is sniffed, the key columns are read as text."""
+    """A delimited text file, UTF-8 or GBK (GB 18030); the delimiter (, ; tab |) is sniffed, the key
+    columns are read as text."""
     raw = path.read_bytes()
     if not raw.strip():
         raise pd.errors.EmptyDataError
-    encoding = "utf-8-sig"
     try:
-        raw[:65536].decode(encoding)
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        encoding = "gb18030"  # exports from Chinese Excel
-        raw[:65536].decode(encoding)
-    head = raw[:65536].decode(encoding, errors="ignore")
+        text = raw.decode("gb18030")  # exports from Chinese Excel
+    header = text.lstrip().split("\n", 1)[0]
     try:
-        delimiter = csv.Sniffer().sniff(head.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        delimiter = csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    return pd.read_csv(
-        path, sep=delimiter, encoding=encoding, dtype=dict.fromkeys(wanted, str), keep_default_na=False
+    frame = pd.read_csv(
+        io.StringIO(text), sep=delimiter, dtype=dict.fromkeys(wanted, str), keep_default_na=False
     )
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas takes extra leading fields as an index
+        fields = len(frame.columns) + frame.index.nlevels
+        raise CalibrationError(
+            f"{path}: every line has {fields} fields but the header names {len(frame.columns)}{UNQUOTED}"
+        )
+    return frame
 
 
 def _check_columns(path: Path, frame: pd.DataFrame, columns: Columns) -> None:
@@ -189,7 +205,7 @@ def _check_columns(path: Path, frame: pd.DataFrame, columns: Columns) -> None:
                 close = [
                     c for c in present if c.strip().lower() == name.lower()
                 ] or difflib.get_close_matches(name, present, n=1, cutoff=0.5)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = f" — did you mean '{close[0]}'?" if close else ""  # engine.scenario.explain's wording
                 problems.append(f"no column '{name}' ({option}){hint}")
     if problems:
         raise CalibrationError(f"{path}: {'; '.join(problems)}; the file's columns are: {', '.join(present)}")

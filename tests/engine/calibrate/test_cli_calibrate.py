@@ -96,7 +96,7 @@ REPEATS = "".join(f"c{i},2024-01-0{1 + d},10\n" for i in range(12) for d in rang
         (
             "customer_id,day,amount\na,2024-01-01,1\n",
             (),
-            "no column 'date' (--date-col) (did you mean 'day'?)",
+            "no column 'date' (--date-col) — did you mean 'day'?",
         ),
         ("customer_id,date,amount\na,soon,1\n", (), "1 of 1 rows (line 2) are not dates"),
         ("customer_id,date,amount\na,2024-01-01,lots\n", (), "1 of 1 rows (line 2) are not amounts"),
@@ -117,6 +117,13 @@ REPEATS = "".join(f"c{i},2024-01-0{1 + d},10\n" for i in range(12) for d in rang
             "--calibration-end 'someday': not",
         ),
         ("customer_id,date,amount\n" + REPEATS, ("--base", "x.yaml"), "--base needs --out"),
+        # once tracebacks: a calibration end of nan on day numbers, a time of day past 23:59
+        (
+            "customer_id,date,amount\n" + "".join(f"c{i % 12},{i // 12},5\n" for i in range(36)),
+            ("--calibration-end", "nan"),
+            "give a day number",
+        ),
+        ("customer_id,date,amount\na,2024-01-01 24:30,1\n", (), "a time of day that is not one"),
     ],
 )
 def test_bad_input_exits_2(tmp_path: Path, text: str, args: tuple[str, ...], message: str) -> None:
@@ -191,3 +198,19 @@ def test_any_file_gives_a_result_or_exit_2(tmp_path: Path, cells: list[tuple[str
     assert code in (0, 2)
     if code == 2:
         assert str(path) in err or "--" in err
+
+
+def test_unidentified_parameters_are_flagged(cdnow_csv: Path, tmp_path: Path) -> None:
+    """Customers who all buy like clockwork (no heterogeneity, no dropout) leave BG/NBD's parameters running
+    off to the search bounds: the command says so on stderr and in the fragment, which it still writes."""
+    rows = "".join(
+        f"c{i},2024-{1 + k:02d}-{1 + i % 28:02d},{20 + i % 7}\n" for i in range(40) for k in range(6)
+    )
+    fragment = tmp_path / "f.yaml"
+    code, _, err = invoke(str(write(tmp_path, "customer_id,date,amount\n" + rows)), "--out", str(fragment))
+    assert code == 0, err
+    assert "warning: the data do not pin down bgnbd" in err
+    assert "# WARNING: the data do not pin down bgnbd" in fragment.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    code, _, err = invoke(str(cdnow_csv), "--calibration-end", CDNOW_CALIBRATION_END)
+    assert code == 0 and "warning" not in err

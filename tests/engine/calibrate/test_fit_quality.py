@@ -92,3 +92,21 @@ def test_cdnow_holdout(cdnow: Calibration) -> None:
     assert h.by_frequency[0].actual_mean == pytest.approx(0.237, abs=0.001)
     no_holdout = dataclasses.replace(s, observation_end_day=s.calibration_end_day)
     assert fit_quality.holdout(model, no_holdout) is None
+
+
+def test_tracking_of_day_numbers_below_zero(cdnow: Calibration) -> None:
+    """Day numbers that start below 0: the weeks run from the first purchase, not from day 0."""
+    s = cdnow.summary
+    shifted = dataclasses.replace(
+        s,
+        first_day=s.first_day - 1000,
+        repeat_days=s.repeat_days - 1000,
+        calibration_end_day=s.calibration_end_day - 1000,
+        observation_end_day=s.observation_end_day - 1000,
+    )
+    model = bgnbd.BGNBD.from_fit(cdnow.buying)
+    moved, original = fit_quality.tracking(model, shifted), cdnow.tracking
+    assert moved.week.size == original.week.size == 78
+    np.testing.assert_array_equal(moved.actual, original.actual)
+    np.testing.assert_allclose(moved.expected, original.expected, rtol=1e-9)
+    assert moved.calibration_end_week == pytest.approx(original.calibration_end_week)

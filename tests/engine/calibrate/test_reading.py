@@ -107,7 +107,7 @@ def test_excel(tmp_path: Path) -> None:
         (
             "customer,date,amount\na,2024-01-01,1\n",
             "col.csv",
-            r"no column 'customer_id' \(--customer-col\) \(did you mean 'customer'\?\); "
+            r"no column 'customer_id' \(--customer-col\) — did you mean 'customer'\?; "
             "the file's columns are",
         ),
         (
