@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from engine.calibrate.calibration import Calibration, CalibrationRequest, ModelName, calibrate
-from engine.calibrate.customer_table import write_customer_table
-from engine.calibrate.customers import TimeUnit
-from engine.calibrate.fragment import pareto_refusal, unidentified_warning, write_fragment
-from engine.calibrate.occasions import Returns
-from engine.calibrate.reading import Columns
-from engine.calibrate.result_json import calibration_json
-from engine.calibrate.tables import (
-    data_table,
-    engine_lines,
-    histogram_table,
-    holdout_table,
-    parameters_table,
-    tracking_table,
-)
+from engine.calibrate.choices import ModelName, Returns, TimeUnit
 from engine.cli_common import FormatOption, OutputFormat, exit_on_siyu_error
 from engine.errors import CalibrationError
 from engine.output import dumps_json
+
+if TYPE_CHECKING:
+    from engine.calibrate.calibration import Calibration
 
 
 def calibrate_command(
@@ -92,6 +81,13 @@ def calibrate_command(
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Fit BG/NBD (or Pareto/NBD) and Gamma-Gamma to a transaction log; show the fit; write a fragment."""
+    # the fitting code and its data libraries (pandas) load only when this command runs
+    from engine.calibrate.calibration import CalibrationRequest, calibrate
+    from engine.calibrate.customer_table import write_customer_table
+    from engine.calibrate.fragment import pareto_refusal, unidentified_warning, write_fragment
+    from engine.calibrate.reading import Columns
+    from engine.calibrate.result_json import calibration_json
+
     with exit_on_siyu_error():
         if base is not None and out is None:
             raise CalibrationError("--base needs --out FRAGMENT.yaml (it says what the fragment extends)")
@@ -127,6 +123,15 @@ def calibrate_command(
 
 
 def _print_tables(result: Calibration, out: Path | None, customers_out: Path | None) -> None:
+    from engine.calibrate.tables import (
+        data_table,
+        engine_lines,
+        histogram_table,
+        holdout_table,
+        parameters_table,
+        tracking_table,
+    )
+
     console = Console(width=None if sys.stdout.isatty() else 140)
     for table in (
         data_table(result),

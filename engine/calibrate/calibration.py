@@ -7,13 +7,13 @@ imports nothing of the model; :mod:`engine.calibrate.fragment` turns the result 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
 from engine.calibrate import bgnbd, gamma_gamma, paretonbd
-from engine.calibrate.customers import CustomerSummary, TimeUnit, summarise_customers
+from engine.calibrate.choices import ModelName, Returns, TimeUnit
+from engine.calibrate.customers import CustomerSummary, summarise_customers
 from engine.calibrate.estimation import Fit
 from engine.calibrate.fit_quality import (
     BuyingModel,
@@ -24,16 +24,8 @@ from engine.calibrate.fit_quality import (
     holdout,
     tracking,
 )
-from engine.calibrate.occasions import Occasions, Returns, purchase_occasions
+from engine.calibrate.occasions import Occasions, purchase_occasions
 from engine.calibrate.reading import Columns, TransactionLog, read_transactions
-
-
-class ModelName(StrEnum):
-    """The purchase/dropout model to fit."""
-
-    bgnbd = "bgnbd"
-    paretonbd = "paretonbd"
-
 
 MODEL_TITLES = {ModelName.bgnbd: "BG/NBD", ModelName.paretonbd: "Pareto/NBD"}
 

@@ -10,26 +10,15 @@ Mean spend is the mean of the repeat purchases only (the first purchase is often
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
+from engine.calibrate.choices import TimeUnit
 from engine.calibrate.occasions import Occasions
 from engine.errors import CalibrationError
 
 MIN_REPEAT_CUSTOMERS = 10
 """Fewer customers with a repeat purchase than this leave repeat buying unidentified."""
-
-
-class TimeUnit(StrEnum):
-    """The unit the models are fitted in."""
-
-    day = "day"
-    week = "week"
-
-    @property
-    def days(self) -> float:
-        return 1.0 if self is TimeUnit.day else 7.0
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 from ruamel.yaml import YAML
 
-from engine.calibrate.calibration import MODEL_TITLES, Calibration, ModelName
+from engine.calibrate.calibration import MODEL_TITLES, Calibration
+from engine.calibrate.choices import ModelName
 from engine.errors import CalibrationError, ScenarioError
 from engine.output import atomic_path
 from engine.scenario import load_scenario

@@ -13,22 +13,14 @@ less is no purchase at all (a fully returned order). A return with no earlier pu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
+from engine.calibrate.choices import Returns
 from engine.calibrate.reading import TransactionLog
 from engine.calibrate.values import problem_rows
 from engine.errors import CalibrationError
-
-
-class Returns(StrEnum):
-    """What to do with negative amounts."""
-
-    error = "error"
-    net = "net"
-    drop = "drop"
 
 
 @dataclass(frozen=True)
