@@ -38,7 +38,7 @@ from engine.optimize import (
 )
 from engine.output import dumps_json
 from engine.presentation import format_value
-from engine.sweep import better, check_metric, open_run_executor
+from engine.sweep import better, check_metric
 
 
 def optimize_command(
@@ -92,7 +92,7 @@ def optimize_command(
         total = trials * reps + 2 * confirm_reps
 
         with (
-            open_run_executor(choice, total) as executor,
+            choice.open(total) as executor,
             progress_bar("optimize", total, 0, show_progress(quiet)) as update,
         ):
             result = optimize(

@@ -44,7 +44,7 @@ from engine.sensitivity import (
     sensitivity_summary,
     tornado,
 )
-from engine.sweep import check_metric, open_run_executor
+from engine.sweep import check_metric
 
 
 class GlobalMethod(StrEnum):
@@ -99,9 +99,16 @@ def sensitivity_command(
         seed = DEFAULT_SEED if seed is None else seed
         shown = show_progress(quiet)
 
-        expected = (1 + 2 * len(enumerate_levers(scenario)[0])) * reps
+        levers = len(enumerate_levers(scenario)[0])
+        varied = min(top, levers)
+        global_points = {
+            GlobalMethod.morris: trajectories * (varied + 1),
+            GlobalMethod.sobol: samples * (varied + 2),
+            GlobalMethod.none: 0,
+        }[method]
+        expected = (1 + 2 * levers + global_points) * reps  # at most: where the default executor decides
         global_result = None
-        with open_run_executor(choice, expected) as executor:
+        with choice.open(expected) as executor:
             with progress_bar("tornado %", 100, 0, shown) as update:
                 result = tornado(scenario, metric, reps, seed, change, executor, _percent(update))
             if method is not GlobalMethod.none:
@@ -119,6 +126,11 @@ def sensitivity_command(
             console.print(line)
         if global_result is not None:
             console.print(_global_table(global_result, info, result))
+            for path, other in global_result.left_out:
+                console.print(
+                    f"left out of {method.value}: {path} — together with {other} it can break a rule of the "
+                    "scenario (both at an end of their ranges)"
+                )
         elif method is not GlobalMethod.none:
             console.print(
                 f"{method.value}: no indices — fewer than two levers moved {metric} in the tornado, "
@@ -165,8 +177,10 @@ def _tornado_table(name: str, result: Tornado, info: MetricInfo, currency: str) 
 
 def _move(move: Move, info: MetricInfo) -> str:
     difference = move.difference
-    if difference is None or move.value is None or difference.diff_mean is None:
+    if move.value is None:
         return "not run"
+    if difference is None or difference.diff_mean is None:
+        return f"{move.value:g} → undefined"
     sign = "+" if difference.diff_mean >= 0 else ""
     text = f"{move.value:g} → {sign}{format_value(difference.diff_mean, info)}"
     if difference.ci_low is not None and difference.ci_high is not None:
@@ -176,9 +190,12 @@ def _move(move: Move, info: MetricInfo) -> str:
 
 def _tornado_notes(result: Tornado) -> list[str]:
     lines = []
-    still = [bar.lever.path for bar in result.bars if bar.swing == 0]
+    still = [bar.lever.path for bar in result.bars if bar.swing == 0 and not bar.undefined]
     if still:
         lines.append(f"did not move {result.metric} at all ({len(still)}): {', '.join(still)}")
+    undefined = [bar.lever.path for bar in result.bars if bar.undefined]
+    if undefined:
+        lines.append(f"moved, left {result.metric} undefined ({len(undefined)}): {', '.join(undefined)}")
     by_reason: dict[str, list[str]] = {}
     for skipped in result.skipped:
         by_reason.setdefault(skipped.reason, []).append(skipped.path)

@@ -76,11 +76,14 @@ def sweep_command(
         reps = DEFAULT_REPS if reps is None else reps
         seed = DEFAULT_SEED if seed is None else seed
         tasks = len(grid(axes)) * reps
-        with (
-            choice.open(tasks) as executor,
-            progress_bar("sweep", tasks, 0, show_progress(quiet)) as update,
-        ):
-            result = sweep(scenario, axes, metric, reps, seed, executor, lambda done, _total: update(done))
+        try:
+            with (
+                choice.open(tasks) as executor,
+                progress_bar("sweep", tasks, 0, show_progress(quiet)) as update,
+            ):
+                result = sweep(scenario, axes, metric, reps, seed, executor, lambda done, _: update(done))
+        except LeverError as error:  # a combination of two values that breaks a cross-field rule
+            raise LeverError(f"{file}: {' '.join(f'--vary {text}' for text in vary)}: {error}") from None
         summary = sweep_summary(result)
         if folder is not None:
             write_text_atomic(folder / "sweep.json", dumps_json(summary) + "\n")

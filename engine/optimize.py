@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.execution import Executor, ProgressCallback
-from engine.levers import Lever, LeverError, find_lever
+from engine.levers import Lever, LeverError, all_numeric_levers, find_lever
 from engine.scenario.schema import Scenario
 from engine.stats import Difference, Summary, paired_difference, summarize
 from engine.sweep import Point, better, check_metric, evaluate_points, metric_values
@@ -76,14 +76,20 @@ class OptimizeResult:
 
 
 def split(budget: float, fractions: Sequence[float]) -> Point:
-    """Stick-breaking: fraction ``fractions[i]`` of what is left goes to lever i; the last takes the rest."""
+    """Stick-breaking: fraction ``fractions[i]`` of what is left goes to lever i; the last takes the rest.
+
+    Every amount is a whole multiple of the budget's last binary digit (``math.ulp(budget)``), rounded
+    down, so every subtraction and every sum of the amounts is exact: they add up to the budget exactly,
+    in floating point too, and the reported total is the budget, not 499.99999999999994.
+    """
+    unit = math.ulp(budget)
     values = []
     remaining = budget
     for fraction in fractions:
-        amount = remaining * min(max(fraction, 0.0), 1.0)
+        amount = math.floor(remaining * min(max(fraction, 0.0), 1.0) / unit) * unit
         values.append(amount)
         remaining -= amount
-    values.append(max(remaining, 0.0))
+    values.append(remaining)
     return tuple(values)
 
 
@@ -98,7 +104,7 @@ def fractions_of(values: Sequence[float]) -> tuple[float, ...]:
 
 
 def resolve_spend_levers(scenario: Scenario, paths: Sequence[str], budget: float) -> tuple[Lever, ...]:
-    """The levers of ``--over``: at least two different amounts, each allowed to take 0 … budget."""
+    """The levers of ``--over``: at least two different sources' daily spend, each allowed 0 … budget."""
     if not math.isfinite(budget) or budget <= 0:
         raise LeverError(f"--budget {budget:g}: must be a positive amount")
     if len(paths) < 2:
@@ -114,8 +120,12 @@ def resolve_spend_levers(scenario: Scenario, paths: Sequence[str], budget: float
             raise LeverError(f"--over {path}: {error}") from None
         if any(other.path == lever.path for other in levers):
             raise LeverError(f"--over {path}: named twice; name each field once")
-        if lever.integer:
-            raise LeverError(f"--over {path}: a whole-number field; the budget is split across amounts")
+        if not _is_spend(lever):
+            spend = ", ".join(other.path for other in all_numeric_levers(scenario) if _is_spend(other))
+            raise LeverError(
+                f"--over {path}: not a spend field; the budget is split across the sources' daily spend "
+                f"(sources.ID.spend_per_day), the amounts that buy reach; here: {spend or 'none'}"
+            )
         if not (lever.admits(0.0) and lever.admits(budget)):
             raise LeverError(
                 f"--over {path}: its bounds do not allow every share of the budget 0 … {budget:g} "
@@ -123,6 +133,12 @@ def resolve_spend_levers(scenario: Scenario, paths: Sequence[str], budget: float
             )
         levers.append(lever)
     return tuple(levers)
+
+
+def _is_spend(lever: Lever) -> bool:
+    """A source's daily media spend: the amounts a budget buys reach with (and all in one unit)."""
+    location = lever.location
+    return len(location) == 3 and location[0] == "sources" and location[2] == "spend_per_day"
 
 
 def optimize(

@@ -9,10 +9,14 @@ such case is noted.
 The global method takes the ``top`` levers of the tornado over the same ranges and runs SALib's design:
 Morris elementary effects (μ*, σ, with μ*'s bootstrap confidence) or Sobol indices (S1, ST, with their
 confidence), on the mean of the metric over ``reps`` common-random-number replications per design point.
+Two levers whose ranges break a cross-field rule together (a uniform price's low ×1.2 above its high ×0.8)
+are not varied together: the lower-ranked one is left out, and said so. Whole-number levers are rounded at
+each design point, so their indices describe the rounded lever.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -63,9 +67,14 @@ class Bar:
     @property
     def swing(self) -> float:
         """The larger absolute mean effect of the two moves (0 when neither could be run)."""
-        effects = [abs(m.difference.diff_mean) for m in (self.low, self.high) if m.difference is not None]
-        effects = [e for e in effects if e is not None]
-        return max(effects, default=0.0)
+        effects = [m.difference.diff_mean for m in (self.low, self.high) if m.difference is not None]
+        return max((abs(e) for e in effects if e is not None), default=0.0)
+
+    @property
+    def undefined(self) -> bool:
+        """Both moves that ran left the metric undefined in every replication (no effect to measure)."""
+        ran = [m for m in (self.low, self.high) if m.value is not None]
+        return bool(ran) and all(m.difference is None or m.difference.diff_mean is None for m in ran)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,9 @@ class GlobalResult:
     """Design points run."""
     runs: int
     """Replications simulated (points × reps)."""
+    left_out: tuple[tuple[str, str], ...] = ()
+    """Levers of the top that were left out: (path, the chosen lever together with which it breaks a
+    cross-field rule of the scenario, e.g. a uniform price's low above its high)."""
 
     def ranked(self) -> list[tuple[Lever, tuple[float, float], dict[str, float | None]]]:
         """Levers with their range and indices, the most influential first."""
@@ -162,6 +174,11 @@ def tornado(
                 where.append((index, side))
     rows = evaluate_points(scenario, levers, points, reps, seed, executor, progress)
     base_rows = metric_values(rows[0], metric)
+    if summarize(base_rows).mean is None:
+        raise LeverError(
+            f"--metric {metric}: undefined in every replication of the scenario as written "
+            f"({METRIC_INFO[metric].missing}); choose another metric"
+        )
     effects: dict[tuple[int, str], Difference] = {
         key: paired_difference(base_rows, metric_values(point_rows, metric))
         for key, point_rows in zip(where, rows[1:], strict=True)
@@ -207,7 +224,18 @@ def global_sensitivity(
     power of two); each point is ``result.reps`` replications on ``result.seed``. Returns None when fewer
     than two levers moved the metric.
     """
-    chosen = [bar for bar in result.bars if bar.swing > 0 and _range(bar)[0] < _range(bar)[1]][:top]
+    chosen: list[Bar] = []
+    left_out: list[tuple[str, str]] = []
+    for bar in result.bars:
+        if len(chosen) == top:
+            break
+        if bar.swing == 0 or _range(bar)[0] == _range(bar)[1]:
+            continue
+        clash = _clash(scenario, chosen, bar)
+        if clash is None:
+            chosen.append(bar)
+        else:
+            left_out.append((bar.lever.path, clash))
     if len(chosen) < 2:
         return None
     levers = tuple(bar.lever for bar in chosen)
@@ -228,7 +256,13 @@ def global_sensitivity(
     else:
         design = sobol_sample.sample(problem, samples, calc_second_order=False, seed=result.seed)
     points = [tuple(float(v) for v in row) for row in design]
-    rows = evaluate_points(scenario, levers, points, result.reps, result.seed, executor, progress)
+    try:
+        rows = evaluate_points(scenario, levers, points, result.reps, result.seed, executor, progress)
+    except LeverError as error:  # a rule among three or more levers, which the pairwise check cannot see
+        raise LeverError(
+            f"--method {method}: a design point over the top {len(levers)} levers makes the scenario "
+            f"invalid ({error}); use a smaller --top or --method none"
+        ) from None
     outputs = np.array([_mean(point_rows, result.metric) for point_rows in rows], dtype=float)
     if not np.isfinite(outputs).all():
         missing = int((~np.isfinite(outputs)).sum())
@@ -256,7 +290,23 @@ def global_sensitivity(
     indices = tuple(
         {key: _finite_or_none(np.asarray(found[key])[i]) for key in keys} for i in range(len(levers))
     )
-    return GlobalResult(method, levers, bounds, indices, len(points), len(points) * result.reps)
+    return GlobalResult(
+        method, levers, bounds, indices, len(points), len(points) * result.reps, tuple(left_out)
+    )
+
+
+def _clash(scenario: Scenario, chosen: Sequence[Bar], bar: Bar) -> str | None:
+    """The first chosen lever with which ``bar``'s lever, both at an end of their ranges (the other levers
+    at their values), breaks a cross-field rule of the scenario (None: no such lever). Each range is valid
+    on its own, but two ranges need not be together: a uniform price's low ×1.2 above its high ×0.8."""
+    for other in chosen:
+        levers = (other.lever, bar.lever)
+        for corner in itertools.product(_range(other), _range(bar)):
+            try:
+                point_scenario(scenario, levers, corner)
+            except LeverError:
+                return other.lever.path
+    return None
 
 
 def _finite_or_none(value: Any) -> float | None:
@@ -321,5 +371,6 @@ def sensitivity_summary(
                 {"path": lever.path, "low": bounds[0], "high": bounds[1], **indices}
                 for lever, bounds, indices in global_result.ranked()
             ],
+            "left_out": [{"path": path, "with": other} for path, other in global_result.left_out],
         }
     return data

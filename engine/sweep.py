@@ -13,21 +13,11 @@ import csv
 import difflib
 import io
 import itertools
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.execution import (
-    Executor,
-    ExecutorChoice,
-    ProcessExecutor,
-    ProgressCallback,
-    SerialExecutor,
-    default_workers,
-    execute,
-)
-from engine.execution.executors import POOL_THRESHOLD_S, Item, Result
+from engine.execution import Executor, ProgressCallback, SerialExecutor, execute
 from engine.levers import Lever, LeverError, find_lever, parse_assignment, parse_spec, with_values
 from engine.metrics import METRIC_INFO, METRIC_NAMES, Value, compute_metrics
 from engine.model.compiled import compile_scenario
@@ -95,56 +85,6 @@ class VariantTask:
         point, replication = item
         scenario = point_scenario(self.base, self.levers, self.points[point])
         return compute_metrics(simulate(compile_scenario(scenario), self.seed, replication))
-
-
-class RunExecutor(Executor):
-    """Local processes for a run made of several batches (optimiser trials; a tornado, then Morris).
-
-    Like the default executor it starts worker processes only when they pay: the first task runs in this
-    process and is timed, and if the rest of the run (``expected_tasks``) would take less than
-    ``threshold_s`` serially, everything runs here. Unlike it, it decides once per run and keeps its
-    worker processes for every later batch.
-    """
-
-    def __init__(self, workers: int, expected_tasks: int, threshold_s: float = POOL_THRESHOLD_S) -> None:
-        self.workers = workers
-        self.expected_tasks = expected_tasks
-        self.threshold_s = threshold_s
-        self.description = f"up to {workers} local processes"
-        self._chosen: Executor | None = None
-
-    def imap_unordered(
-        self, task: Callable[[Item], Result], items: Sequence[Item]
-    ) -> Iterator[tuple[Item, Result]]:
-        if self._chosen is not None:
-            yield from self._chosen.imap_unordered(task, items)
-            return
-        if not items:
-            return
-        started = time.perf_counter()
-        yield items[0], task(items[0])
-        serial_s = (time.perf_counter() - started) * (self.expected_tasks - 1)
-        self._chosen = ProcessExecutor(self.workers) if serial_s >= self.threshold_s else SerialExecutor()
-        self.description = self._chosen.description
-        yield from self._chosen.imap_unordered(task, items[1:])
-
-    @property
-    def chosen(self) -> Executor | None:
-        """Where the run's tasks go: this process or the worker processes (None before the first batch)."""
-        return self._chosen
-
-    def close(self) -> None:
-        if self._chosen is not None:
-            self._chosen.close()
-
-
-def open_run_executor(choice: ExecutorChoice, expected_tasks: int) -> Executor:
-    """The executor of ``choice`` for a run of several batches: by default (no --workers, no --scheduler)
-    a :class:`RunExecutor` over every core; otherwise ``choice.open``, whose executors serve many batches."""
-    if choice.workers is not None or choice.scheduler is not None:
-        return choice.open(expected_tasks)
-    workers = min(default_workers(), max(expected_tasks, 1))
-    return SerialExecutor() if workers == 1 else RunExecutor(workers, expected_tasks)
 
 
 def point_scenario(base: Scenario, levers: Sequence[Lever], values: Point, origin: str = "") -> Scenario:

@@ -58,13 +58,19 @@ class ExecutorChoice:
 
     def open(self, tasks: int) -> Executor:
         """An executor for ``tasks`` tasks: never more local processes than tasks; one runs in-process;
-        by default processes start only when the tasks are long enough to pay for them."""
+        by default processes start only when the tasks are long enough to pay for them.
+
+        ``tasks`` counts every task the executor will run, also when they come in several batches
+        (optimiser trials; a tornado, then Morris): by default the choice of processes is made once for
+        all of them, and processes once started serve every batch."""
         if self.scheduler is not None:
             return _dask_executor(self.scheduler, self.origin)
         workers = min(self.workers or default_workers(), max(tasks, 1))
         if workers == 1:
             return SerialExecutor()
-        return ProcessExecutor(workers) if self.workers is not None else AdaptiveExecutor(workers)
+        if self.workers is not None:
+            return ProcessExecutor(workers)
+        return AdaptiveExecutor(workers, expected_tasks=tasks)
 
 
 def _parse_address(address: str, origin: str) -> tuple[str, int]:

@@ -131,26 +131,46 @@ class ProcessExecutor(Executor):
 class AdaptiveExecutor(Executor):
     """Up to ``workers`` local processes, started only when they pay: the first task runs in this process
     and is timed; if the rest would take less than ``threshold_s`` serially, they run here too (starting
-    worker processes costs about a second), else in a :class:`ProcessExecutor`."""
+    worker processes costs about a second), else in a :class:`ProcessExecutor`.
 
-    def __init__(self, workers: int, threshold_s: float = POOL_THRESHOLD_S) -> None:
+    Once started, the worker processes serve every later call until the executor is closed (one pool per
+    executor, however many batches). ``expected_tasks``, when given, counts the tasks of the whole run,
+    which may come in several calls (optimiser trials; a tornado, then Morris): the choice is then made
+    once, on the run's first task, for every call. Without it, each call decides on its own items until
+    one of them starts the processes.
+    """
+
+    def __init__(
+        self, workers: int, threshold_s: float = POOL_THRESHOLD_S, expected_tasks: int | None = None
+    ) -> None:
         self.workers = workers
         self.threshold_s = threshold_s
+        self.expected_tasks = expected_tasks
         self.description = f"up to {workers} local processes"
         self._pool: ProcessExecutor | None = None
+        self._serial = False
+        """Decided for the whole run (``expected_tasks`` given): every task runs in this process."""
 
     def imap_unordered(
         self, task: Callable[[Item], Result], items: Sequence[Item]
     ) -> Iterator[tuple[Item, Result]]:
-        if not items:
+        if self._pool is not None:
+            yield from self._pool.imap_unordered(task, items)
+            return
+        if self._serial or not items:
+            yield from SerialExecutor().imap_unordered(task, items)
             return
         started = time.perf_counter()
         yield items[0], task(items[0])
         rest = items[1:]
-        if (time.perf_counter() - started) * len(rest) < self.threshold_s or len(rest) < 2:
+        left = len(rest) if self.expected_tasks is None else max(self.expected_tasks - 1, len(rest))
+        if (time.perf_counter() - started) * left < self.threshold_s or left < 2:
+            if self.expected_tasks is not None:
+                self._serial = True
+                self.description = SerialExecutor.description
             yield from SerialExecutor().imap_unordered(task, rest)
             return
-        self._pool = ProcessExecutor(min(self.workers, len(rest)))
+        self._pool = ProcessExecutor(min(self.workers, left))
         self.description = self._pool.description
         yield from self._pool.imap_unordered(task, rest)
 

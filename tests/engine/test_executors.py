@@ -4,6 +4,8 @@ early; choosing an executor validates its options before anything starts."""
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import socket
 import subprocess
 import sys
@@ -86,6 +88,45 @@ def test_the_default_executor_starts_processes_only_when_they_pay() -> None:
     with AdaptiveExecutor(2, threshold_s=0.0) as long:
         assert dict(long.imap_unordered(math.factorial, range(8))) == {i: math.factorial(i) for i in range(8)}
         assert long.description == "2 local processes"
+
+
+def worker_pid(_item: int) -> int:
+    """A task for worker processes: the process that ran it."""
+    time.sleep(0.05)
+    return os.getpid()
+
+
+def test_the_default_executor_keeps_one_pool_for_every_batch() -> None:
+    """A run in batches (optimiser trials; a tornado, then Morris) starts worker processes once: the later
+    batches run on the same processes, and closing the executor stops them."""
+    with AdaptiveExecutor(2, threshold_s=0.0) as executor:
+        first = {pid for _, pid in executor.imap_unordered(worker_pid, range(6))}
+        workers = {process.pid for process in multiprocessing.active_children()}
+        second = {pid for _, pid in executor.imap_unordered(worker_pid, range(6))}
+        assert len(workers) == 2 and (first - {os.getpid()}) <= workers
+        assert second <= workers  # no new pool: the same two processes ran the second batch
+        assert {process.pid for process in multiprocessing.active_children()} == workers
+    time.sleep(0.5)
+    assert not workers & {process.pid for process in multiprocessing.active_children()}
+
+
+def test_the_default_executor_decides_once_for_a_run_of_many_batches() -> None:
+    """With the run's size known, a small first batch of a long run starts the processes."""
+    with AdaptiveExecutor(2, threshold_s=1.0, expected_tasks=1000) as executor:
+        list(executor.imap_unordered(worker_pid, range(3)))  # 0.05 s × 999 tasks left > 1 s
+        assert executor.description == "2 local processes"
+    with AdaptiveExecutor(2, threshold_s=1.0) as executor:
+        list(executor.imap_unordered(worker_pid, range(3)))  # 0.05 s × 2 tasks < 1 s: stays here
+        assert executor.description == "up to 2 local processes"
+
+
+def test_a_short_run_stays_in_process_for_every_batch() -> None:
+    """Decided once for the run: the later batch is not timed again, and runs here too."""
+    with AdaptiveExecutor(2, threshold_s=3600.0, expected_tasks=6) as executor:
+        results = list(executor.imap_unordered(abs, [-1, -2, -3]))
+        assert executor.description == "this process"
+        results += list(executor.imap_unordered(abs, [-4, -5, -6]))
+    assert results == [(-1, 1), (-2, 2), (-3, 3), (-4, 4), (-5, 5), (-6, 6)]
 
 
 def test_process_executor_needs_a_worker() -> None:

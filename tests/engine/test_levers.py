@@ -49,6 +49,8 @@ def test_distribution_parameters_aliases_and_positions_are_levers(retail: Scenar
         ("sources.douyin_ads.spend_per_dya", "no such field 'spend_per_dya'.*did you mean 'spend_per_day'"),
         ("sources.douyin.spend_per_day", "has no item 'douyin'.*did you mean 'douyin_ads'.*store_qr"),
         ("behaviour.purchase_rate", "a section, not a number.*behaviour.purchase_rate.shape"),
+        ("paths.ad_to_wecom.steps", "a section, not a number.*paths.ad_to_wecom.steps.0.pass_rate"),
+        ("paths.ad_to_wecom.steps.9.pass_rate", "has no item '9'; items by position \\(0, 1, …\\): 0, 1"),
         ("sources.douyin_ads.kind", "not a number \\(it is the text 'paid'\\)"),
         ("sources.store_qr.ban.ban_days", "'sources.store_qr.ban' is not set in this scenario \\(null\\)"),
         ("horizon.discount_rate.x", "'horizon.discount_rate' is float; it has no 'x'"),
@@ -86,6 +88,7 @@ def test_specs_lists_and_inclusive_ranges() -> None:
     assert values[0] == 1000
     assert values[-1] == 20000
     assert values[1] == pytest.approx(1000 + 19000 / 9)
+    assert parse_spec("9000:1000:3") == (9000, 5000, 1000)  # start above stop: descending values
     assert parse_assignment("a.b=1,2", "--vary") == ("a.b", "1,2")
 
 

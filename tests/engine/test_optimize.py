@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from engine.cli_optimize import optimize_command
 from engine.optimize import fractions_of, optimize, resolve_spend_levers, split
 from engine.scenario import Scenario, load_scenario
+from engine.stats import summarize
 from engine.sweep import evaluate_points, metric_values
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -56,6 +57,12 @@ def test_split_and_fractions_are_inverse_and_keep_the_budget() -> None:
     assert fractions_of((25, 37.5, 37.5)) == (0.25, 0.5)
     assert sum(split(100, fractions_of((3, 0, 1)))) == pytest.approx(100)
     assert split(100, [1.0, 0.3]) == (100, 0, 0)
+    rng = np.random.default_rng(0)
+    for budget in (500.0, 1234.56, 1e5 / 3, 0.3):
+        for fractions in rng.random((2000, 3)):
+            values = split(budget, fractions)
+            assert sum(values) == budget and math.fsum(values) == budget  # exactly, not approximately
+            assert min(values) >= 0
 
 
 @pytest.mark.slow
@@ -96,7 +103,7 @@ def test_the_optimiser_finds_the_analytic_optimum() -> None:
 
     result = optimize(scenario, levers, BUDGET, "profit", trials, reps, confirm_reps=10, seed=seed)
     alpha, beta = result.best
-    assert alpha + beta == pytest.approx(BUDGET)
+    assert alpha + beta == BUDGET
     assert abs(alpha - optimum) <= tolerance, (alpha, optimum, tolerance)
 
     gain = result.versus_as_written
@@ -119,13 +126,29 @@ def test_the_same_seed_gives_the_same_answer() -> None:
     assert first.trials[1].values == pytest.approx((250, 250))  # then the equal split
 
 
+def test_the_best_split_is_scored_again_on_fresh_replications() -> None:
+    """The search scores on replications 0 … reps−1; the best split and the scenario as written are then
+    run on replications reps … reps+confirm_reps−1, which took no part in choosing the best."""
+    scenario: Scenario = load_scenario(SMALL).scenario
+    levers = resolve_spend_levers(scenario, OVER, BUDGET)
+    result = optimize(scenario, levers, BUDGET, "profit", trials=4, search_reps=3, confirm_reps=4, seed=3)
+    search = evaluate_points(scenario, levers, [result.best], 3, 3)
+    fresh = evaluate_points(scenario, levers, [result.best, result.as_written], 4, 3, first=3)
+    best_trial = next(trial for trial in result.trials if trial.values == result.best)
+    assert summarize(metric_values(search[0], "profit")).mean == best_trial.mean
+    assert summarize(metric_values(fresh[0], "profit")) == result.best_summary
+    assert summarize(metric_values(fresh[1], "profit")) == result.as_written_summary
+    overlapping = evaluate_points(scenario, levers, [result.best], 4, 3)  # replications 0 … 3
+    assert summarize(metric_values(overlapping[0], "profit")) != result.best_summary
+
+
 def test_cli_json_reports_the_split_and_the_paired_gain() -> None:
     result = invoke(SMALL, "--budget", "600", *("--over", OVER[0], "--over", OVER[1]), "--trials", "4",
                     "--reps", "2", "--confirm-reps", "3", "--format", "json", "--workers", "1")  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["budget"] == 600 and data["over"] == list(OVER)
-    assert sum(data["best"]["values"].values()) == pytest.approx(600)
+    assert sum(data["best"]["values"].values()) == data["best"]["total"] == 600  # exactly
     assert data["as_written"]["total"] == 500
     assert data["evaluations"] == 4 * 2 + 2 * 3
     assert len(data["history"]) == 4
@@ -151,12 +174,15 @@ def test_cli_table_says_when_the_scenario_spends_another_total() -> None:
         (["--budget", "500", "--over", OVER[0], "--over", "sources.beta.spend_per_dya"], "did you mean"),
         (
             ["--budget", "2", "--over", OVER[0], "--over", "sources.beta.visit_rate"],
-            "do not allow every share",
+            "not a spend field",
         ),
         (
-            ["--budget", "500", "--over", OVER[0], "--over", "lifecycle.mature_after_purchases"],
-            "whole-number",
+            ["--budget", "500", "--over", OVER[0], "--over", "products.tea.price.value"],
+            "here: sources.alpha.spend_per_day, sources.beta.spend_per_day",
         ),
+        (["--budget", "2e9", "--over", OVER[0], "--over", OVER[1]], "do not allow every share"),
+        (["--budget", "nan", "--over", OVER[0], "--over", OVER[1]], "must be a positive amount"),
+        (["--budget", "500", "--over", OVER[0], "--over", "sources.gamma.spend_per_day"], "no item 'gamma'"),
         (["--budget", "500", "--over", OVER[0], "--over", OVER[1], "--metric", "proft"], "did you mean"),
     ],
 )

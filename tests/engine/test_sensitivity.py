@@ -14,8 +14,10 @@ import typer
 from typer.testing import CliRunner
 
 from engine.cli_sensitivity import sensitivity_command
+from engine.levers import find_lever
 from engine.scenario import Scenario, load_scenario
-from engine.sensitivity import Bar, Tornado, global_sensitivity, tornado
+from engine.sensitivity import Bar, Move, Tornado, global_sensitivity, tornado
+from engine.stats import Difference
 
 DATA = Path(__file__).resolve().parent / "data"
 SATURATING = DATA / "saturating_sources.yaml"
@@ -95,6 +97,15 @@ def test_moves_past_a_bound_are_not_run_and_say_why(profit: Tornado) -> None:
     assert bar(profit, "lifecycle.dormant_after_days").swing == 0  # nobody joins: no lifecycle
 
 
+def test_a_move_that_leaves_the_metric_undefined_has_no_effect_and_says_so(scenario: Scenario) -> None:
+    lever = find_lever(scenario, "sources.alpha.spend_per_day")
+    undefined = Difference(None, None, None, None, 0)
+    both = Bar(lever, Move(0.8, 240.0, "", undefined), Move(1.2, 360.0, "", undefined))
+    assert both.swing == 0 and both.undefined
+    one = Bar(lever, Move(0.8, 240.0, "", undefined), Move(1.2, 360.0, "", Difference(-5.0, -6, -4, 0.01, 4)))
+    assert one.swing == 5 and not one.undefined
+
+
 def test_morris_gives_the_exact_elementary_effects_of_a_linear_metric(
     scenario: Scenario, acquisition: Tornado
 ) -> None:
@@ -134,6 +145,24 @@ def test_sobol_shares_the_variance_of_a_linear_metric_by_range_squared(
             assert abs(indices[key] - expected[lever.path]) <= 2 * indices[f"{key}_conf"], (lever.path, key)
 
 
+def test_levers_that_break_a_rule_together_are_left_out_of_the_global_method(tmp_path: Path) -> None:
+    """A uniform price 8 … 10: low ×1.2 = 9.6 and high ×0.8 = 8 are each valid, but not together (low above
+    high), so the global method varies only the higher-ranked of the two and says why."""
+    uniform = tmp_path / "uniform.yaml"
+    uniform.write_text(
+        f"extends: {SATURATING}\nproducts:\n  - {{id: tea, price: {{dist: uniform, low: 8, high: 10}}}}\n",
+        encoding="utf-8",
+    )
+    scenario = load_scenario(uniform).scenario
+    result = tornado(scenario, "revenue", reps=2, seed=SEED)
+    found = global_sensitivity(scenario, result, "morris", top=20, trajectories=2)
+    assert found is not None
+    pair = {"products.tea.price.low", "products.tea.price.high"}
+    kept = pair & {lever.path for lever in found.levers}
+    assert len(kept) == 1
+    assert found.left_out == (((pair - kept).pop(), kept.pop()),)
+
+
 def test_cli_json_ranks_the_tornado_and_reports_the_global_method() -> None:
     result = invoke(SATURATING, "--metric", "acquisition_cost", "--reps", "2", "--trajectories", "3",
                     "--format", "json", "--workers", "1")  # fmt: skip
@@ -163,6 +192,10 @@ def test_cli_table_names_what_was_not_varied() -> None:
     [
         (["--metric", "proft"], "did you mean 'profit'"),
         (["--method", "sobol", "--samples", "12"], "power of two"),
+        (
+            ["--metric", "retention_d30", "--reps", "2", "--workers", "1"],
+            "--metric retention_d30: undefined in every replication of the scenario as written",
+        ),
     ],
 )
 def test_bad_options_exit_2(args: list[str], expected: str) -> None:

@@ -15,20 +15,18 @@ import typer
 from typer.testing import CliRunner
 
 from engine.cli_sweep import sweep_command
-from engine.execution import ExecutorChoice, SerialExecutor
+from engine.execution import AdaptiveExecutor
 from engine.levers import LeverError
 from engine.metrics import METRIC_NAMES
 from engine.runner import run_replication
 from engine.scenario import Scenario, load_scenario
 from engine.sweep import (
-    RunExecutor,
     SweepResult,
     better,
     check_metric,
     evaluate_points,
     grid,
     metric_values,
-    open_run_executor,
     parse_axes,
     sweep,
     sweep_summary,
@@ -199,6 +197,18 @@ def test_bad_options_exit_2_with_a_clear_message(args: list[str], expected: list
     assert_clean_failure(invoke(SATURATING, *args, "--reps", "2"), *expected)
 
 
+def test_two_values_that_break_a_cross_field_rule_together_exit_2(tmp_path: Path) -> None:
+    """Each value is valid with the scenario's other fields, but not with the other lever's value."""
+    roomy = tmp_path / "roomy.yaml"
+    roomy.write_text(f"extends: {SATURATING}\nhorizon: {{horizon_days: 40}}\n", encoding="utf-8")
+    varies = ("--vary", "horizon.acquisition_days=30,35", "--vary", "horizon.horizon_days=40,35")
+    assert_clean_failure(
+        invoke(roomy, *varies, "--reps", "1"),
+        f"{roomy}: --vary horizon.acquisition_days=30,35 --vary horizon.horizon_days=40,35: ",
+        "horizon.acquisition_days = 35, horizon.horizon_days = 35: makes the scenario invalid",
+    )
+
+
 def test_a_bad_scenario_file_exits_2(tmp_path: Path) -> None:
     assert_clean_failure(invoke(tmp_path / "missing.yaml", "--vary", "a.b=1,2"), "no such file")
 
@@ -213,24 +223,14 @@ def test_worker_processes_give_the_same_result() -> None:
 
 
 @pytest.mark.slow
-def test_a_run_executor_keeps_its_worker_processes_for_every_batch(scenario: Scenario) -> None:
+def test_the_default_executor_keeps_its_worker_processes_for_every_batch(scenario: Scenario) -> None:
     """Several batches (as optimize and sensitivity run them) on one pool give the serial results."""
     axes = parse_axes(scenario, ["sources.alpha.spend_per_day=100,350"])
     levers = tuple(axis.lever for axis in axes)
     points = grid(axes)
     serial = [evaluate_points(scenario, levers, [point], 2, SEED) for point in points]
-    with RunExecutor(2, expected_tasks=4, threshold_s=0.0) as executor:
+    with AdaptiveExecutor(2, threshold_s=0.0, expected_tasks=4) as executor:
         first = evaluate_points(scenario, levers, [points[0]], 2, SEED, executor)
         assert executor.description == "2 local processes"
-        chosen = executor.chosen
         second = evaluate_points(scenario, levers, [points[1]], 2, SEED, executor)
-        assert executor.chosen is chosen  # the same pool served the second batch
     assert [first, second] == serial
-
-
-def test_the_default_run_executor_stays_in_process_for_a_short_run() -> None:
-    with RunExecutor(2, expected_tasks=3, threshold_s=3600.0) as executor:
-        results = list(executor.imap_unordered(abs, [-1, -2, -3]))
-        assert executor.description == "this process"
-    assert results == [(-1, 1), (-2, 2), (-3, 3)]
-    assert isinstance(open_run_executor(ExecutorChoice.from_options(1, None), 10), SerialExecutor)
