@@ -134,37 +134,61 @@ def repurchase_rate(ledger: Ledger) -> Value:
     return float((second <= first[eligible] + REPURCHASE_WINDOW_DAYS).mean())
 
 
-def _contributions(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CLV cohort and their discounted contributions within the CLV window.
+def _windowed(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The CLV cohort, and each purchase and per-person cost entry of a cohort member inside their CLV window.
 
-    Returns ``(cohort_mask, offset_days, contribution)`` where the last two are per purchase or per-person
-    service cost of a cohort member, ``offset_days`` counted from that member's first purchase.
+    Returns ``(cohort_mask, person, offset_days, contribution)``: the last three per purchase (its margin:
+    revenue − product cost − venue fee) or per-person cost entry (its amount, negative), ``offset_days``
+    counted from that member's first purchase, the contribution discounted continuously to it.
     """
     people, purchases, costs = ledger.people, ledger.purchases, ledger.costs
     first = people.first_purchase_day
     cohort = first <= ledger.horizon_days - ledger.clv_horizon_days
     rate = ledger.discount_rate / 365.0
 
-    def window(person: np.ndarray, day: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def window(
+        person: np.ndarray, day: np.ndarray, value: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         offset = day - first[person]
         inside = cohort[person] & (offset >= 0) & (offset <= ledger.clv_horizon_days)
-        return offset[inside], value[inside] * np.exp(-rate * offset[inside])
+        return person[inside], offset[inside], value[inside] * np.exp(-rate * offset[inside])
 
     margin = purchases.amount - purchases.cost_of_goods - purchases.fee
-    offset_p, value_p = window(purchases.person, purchases.day, margin)
+    person_p, offset_p, value_p = window(purchases.person, purchases.day, margin)
     served = costs.person >= 0
-    offset_c, value_c = window(costs.person[served], costs.day[served], -costs.amount[served])
+    person_c, offset_c, value_c = window(costs.person[served], costs.day[served], -costs.amount[served])
+    return (
+        cohort,
+        np.concatenate((person_p, person_c)),
+        np.concatenate((offset_p, offset_c)),
+        np.concatenate((value_p, value_c)),
+    )
+
+
+def _contributions(ledger: Ledger) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CLV cohort and their discounted contributions within the CLV window.
+
+    Returns ``(cohort_mask, offset_days, contribution)`` where the last two are per purchase or per-person
+    service cost of a cohort member, ``offset_days`` counted from that member's first purchase.
+    """
+    cohort, _, offset, value = _windowed(ledger)
     # touch costs of cohort members, already discounted and binned by whole days after the first purchase
     touch_costs = (
         ledger.service_cost_by_offset.sum(axis=0) if ledger.service_cost_by_offset.size else np.zeros(0)
     )
     offset_t = np.nonzero(touch_costs)[0].astype(np.float64)
     value_t = -touch_costs[offset_t.astype(np.int64)]
-    return (
-        cohort,
-        np.concatenate((offset_p, offset_c, offset_t)),
-        np.concatenate((value_p, value_c, value_t)),
-    )
+    return cohort, np.concatenate((offset, offset_t)), np.concatenate((value, value_t))
+
+
+def customer_clv(ledger: Ledger) -> np.ndarray:
+    """The CLV of each customer of the CLV cohort (in people order): their discounted contribution within
+    their CLV window, as :func:`clv` counts it (its purchases and per-person costs, less the touch costs the
+    model keeps per person in ``People.service_cost``). Their mean is :func:`clv`."""
+    people = ledger.people
+    cohort, person, _, value = _windowed(ledger)
+    total = np.bincount(person, weights=value, minlength=len(people))
+    return (total - people.service_cost)[cohort]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ Curves and their definitions:
   (from the memberships), and the cumulative number who left the private domain;
 - **payback**: the CLV cohort's mean cumulative discounted contribution by whole days after the first
   purchase (it reaches ``cac`` at ``payback_days`` and ends at ``clv``);
-- **clv quantiles**: per-customer CLV of the CLV cohort at every percentile (their mean is ``clv``);
+- **clv quantiles**: per-customer CLV of the CLV cohort (:func:`engine.metrics.customer_clv`) at every
+  percentile (their mean is ``clv``);
 - **lorenz**: share of revenue from the poorest ``p`` of customers (its value at 0.8 is
   ``1 − top20_revenue_share``).
 """
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from engine.ledger import CostKind, Ledger, Stage
-from engine.metrics import RETENTION_DAYS, clv_cohort
+from engine.metrics import RETENTION_DAYS, clv_cohort, customer_clv
 from engine.stats import summarize
 
 ReplicationSeries = dict[str, Any]
@@ -111,13 +112,14 @@ def retention_curve(
 ) -> np.ndarray:
     """At each of ``days``: of members who joined at least d days before ``horizon``, the share still in the
     private domain d days after joining (nan where no one is eligible) — :func:`engine.metrics.retention`."""
-    if join_day.size == 0:
-        return np.full(days.size, np.nan)
-    eligible = join_day[:, None] <= horizon - days[None, :]
-    stayed = eligible & (leave_day[:, None] > join_day[:, None] + days[None, :])
-    count = eligible.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, stayed.sum(axis=0) / np.maximum(count, 1), np.nan)
+    curve = np.full(days.size, np.nan)
+    # one day at a time: memory stays O(members), not O(members × days) (560 MB at 10^6 members)
+    for k, day in enumerate(days.tolist()):
+        eligible = join_day <= horizon - day
+        count = np.count_nonzero(eligible)
+        if count:  # the same comparisons as engine.metrics.retention, so the points agree exactly
+            curve[k] = np.count_nonzero(eligible & (leave_day > join_day + day)) / count
+    return curve
 
 
 def retention_by_group(ledger: Ledger, days: np.ndarray) -> dict[str, Any]:
@@ -166,33 +168,6 @@ def pool(ledger: Ledger) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- value
-def customer_clv(ledger: Ledger) -> np.ndarray:
-    """CLV of each customer of the CLV cohort (first purchase at least ``clv_horizon_days`` before the end):
-    revenue − product cost − venue fees − their own service costs within the window after their first
-    purchase, discounted continuously; the mean of these is :func:`engine.metrics.clv`."""
-    people, purchases, costs = ledger.people, ledger.purchases, ledger.costs
-    first = people.first_purchase_day
-    cohort = first <= ledger.horizon_days - ledger.clv_horizon_days
-    rate = ledger.discount_rate / 365.0
-    value = np.zeros(len(people))
-    served = np.nonzero(costs.person >= 0)[0]
-    for person, day, rows, amount in (
-        (purchases.person, purchases.day, None, None),
-        (costs.person[served], costs.day[served], served, costs.amount),
-    ):
-        offset = day - first[person]
-        inside = np.nonzero(cohort[person] & (offset >= 0) & (offset <= ledger.clv_horizon_days))[0]
-        if amount is None:  # purchases: their margin
-            contribution = purchases.amount[inside] - purchases.cost_of_goods[inside] - purchases.fee[inside]
-        else:  # service costs paid for the person
-            contribution = -amount[rows[inside]]
-        if rate:
-            contribution = contribution * np.exp(-rate * offset[inside])
-        value += np.bincount(person[inside], weights=contribution, minlength=len(people))
-    value -= np.where(cohort, people.service_cost, 0.0)
-    return value[cohort]
-
-
 def payback_curve(ledger: Ledger) -> list[float | None]:
     """The CLV cohort's mean cumulative contribution at the end of each whole day 0 … ⌈clv_horizon⌉ after
     the first purchase (all None without a cohort), as :func:`engine.metrics.payback_days` reads it."""

@@ -46,7 +46,7 @@ TEMPLATE = """<!DOCTYPE html>
   .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 14px; }
   .card { background: var(--soft); border-radius: 10px; padding: 14px 16px; }
   .card .label { color: var(--muted); font-size: 0.9em; }
-  .card .value { font-size: 1.9em; font-weight: 700; }
+  .card .value { font-size: 1.6em; font-weight: 700; line-height: 1.25; overflow-wrap: anywhere; }
   .card .ci { color: var(--muted); font-size: 0.85em; }
   figure { margin: 0 0 12px; }
   figcaption { color: var(--muted); margin: 0 0 6px; }

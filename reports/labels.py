@@ -52,6 +52,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_ci": ("只有一个值，无置信区间", "one value: no CI"),
     "nav_lang": ("English", "中文"),
     "no_data": ("本次运行没有可画的数据。", "Nothing to draw in this run."),
+    "no_members": (
+        "本次运行没有人加入私域，因此没有可画的成员。",
+        "No one joined the private domain in this run: no members to draw.",
+    ),
     # dimensions
     "dim_source": ("来源", "source"),
     "dim_lure": ("诱饵（提供它的来源）", "lure (the sources offering it)"),
@@ -102,7 +106,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_fixed": ("来源固定成本", "source fixed costs"),
     "lure": ("诱饵", "lures"),
     "referral_reward": ("转介绍奖励", "referral rewards"),
-    "accounts": ("账号（开通与运营）", "accounts (opening and running)"),
+    "accounts": ("账号费用", "carrier accounts"),
     "staff": ("人员", "staff"),
     "touch": ("触达", "touches"),
     "fees": ("平台与渠道费用", "platform and venue fees"),
@@ -121,15 +125,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "fig_waterfall": ("从收入到利润（成本瀑布）", "From revenue to profit (cost waterfall)"),
     # captions: one line each, what to read
     "cap_flow_tiers": (
-        "看新增私域用户从哪来、进了哪个平台、期末落在哪一层或已离开；带宽为人数（{reps} 次重复的均值）。",
-        "Where new members came from, which carrier they joined and which value tier they are in at the end, "
-        "or whether they left; band widths are people (mean of {reps} replications).",
+        "看新增私域用户从哪来、因哪个诱饵加入、进了哪个平台、期末落在哪一层或已离开；"
+        "带宽为人数（{reps} 次重复的均值）。",
+        "Where new members came from, which lure brought them, which carrier they joined and which value "
+        "tier they are in at the end, or whether they left; band widths are people (mean of {reps} "
+        "replications).",
     ),
     "cap_flow_stages": (
-        "看新增私域用户从哪来、进了哪个平台、期末处于哪个生命周期阶段或已离开；"
+        "看新增私域用户从哪来、因哪个诱饵加入、进了哪个平台、期末处于哪个生命周期阶段或已离开；"
         "带宽为人数（{reps} 次重复的均值）。",
-        "Where new members came from, which carrier they joined and which lifecycle stage they are in at the "
-        "end, or whether they left; band widths are people (mean of {reps} replications).",
+        "Where new members came from, which lure brought them, which carrier they joined and which lifecycle "
+        "stage they are in at the end, or whether they left; band widths are people (mean of {reps} "
+        "replications).",
     ),
     "cap_funnel_fans": (
         "每一步只计通过了前面各步的人；粉丝 = 期末处于最高价值层（{tier}）的复购客户。看哪一步流失最多。",
@@ -160,7 +167,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "CLV 观察期满的客户各自的 CLV 分布（各次重复的分位数取平均，最后一栏含最高的 1%）；"
         "竖线为平均 CLV 和 CAC：CAC 右边的客户才赚回了获客成本。",
         "Each customer's own CLV, for customers observed for the full CLV window (per-replication "
-        "quantiles, averaged; the last bar holds the top 1%); lines: mean CLV and CAC — only customers "
+        "quantiles, averaged; the last bar also holds the top 1%); lines: mean CLV and CAC — only customers "
         "right of CAC earn back what acquiring a customer costs.",
     ),
     "cap_clv_cac": (
@@ -169,14 +176,17 @@ TEXT: dict[str, tuple[str, str]] = {
         "acquisition cost; above 3× is usually called healthy.",
     ),
     "cap_payback": (
-        "CLV 客群首购后人均累计（折现）贡献，阴影为 95% 置信区间；与 CAC 线相交之日即回本天数，终点即 CLV。",
-        "The CLV cohort's mean cumulative (discounted) contribution after the first purchase, shaded: 95% "
-        "CI; where it crosses the CAC line is the payback day, and it ends at CLV.",
+        "CLV 客群首购后人均累计（折现）贡献，阴影为曲线和 CAC 各自的 95% 置信区间；"
+        "与 CAC 线相交之日即回本天数，终点即 CLV。",
+        "The CLV cohort's mean cumulative (discounted) contribution after the first purchase; shaded: the "
+        "95% CIs of the curve and of CAC. Where it crosses the CAC line is the payback day, and it ends at "
+        "CLV.",
     ),
     "cap_lorenz": (
-        "按消费从低到高排列客户，曲线为累计收入占比（各次重复的均值）；标出的点：前 20% 客户贡献的收入比例。",
+        "按消费从低到高排列客户，曲线为累计收入占比（各次重复的均值）；80% 处标出的竖线长度："
+        "前 20% 客户贡献的收入比例。",
         "Customers ranked from lowest to highest spend, curve: their cumulative share of revenue (mean over "
-        "replications); the marked point: the share of revenue from the top 20% of customers.",
+        "replications); the marked segment at 80%: the share of revenue from the top 20% of customers.",
     ),
     "cap_waterfall": (
         "从收入逐项减去商品成本和各类成本，最后一栏为利润（{reps} 次重复的均值）：看钱花在了哪里。",
@@ -264,6 +274,34 @@ METRIC_DEFINITIONS: dict[str, tuple[str, str]] = {
     "members_end": ("期末私域用户数", "private-domain pool size at the end"),
     "dormant_share_end": ("期末私域中休眠者的比例", "the dormant share of the pool at the end"),
 }
+
+
+MISSING_ZH: dict[str, str] = {
+    "CLV or CAC undefined": "CLV 或 CAC 无定义",
+    "CLV or CAC undefined, or CAC is zero": "CLV 或 CAC 无定义，或 CAC 为零",
+    "cohort contribution never reaches CAC within the CLV window (or CAC undefined)": (
+        "CLV 观察期内客群累计贡献未达到 CAC（或 CAC 无定义）"
+    ),
+    "no customer observed for the full CLV window": "没有客户被观察满一个 CLV 观察期",
+    "no customer's first purchase was 180+ days before the end": "没有客户的首购在结束前 180 天以上",
+    "no customers": "没有客户",
+    "no lead was served": "没有线索被接待",
+    "no member joined 180+ days before the end": "没有成员在结束前 180 天以上加入",
+    "no member joined 30+ days before the end": "没有成员在结束前 30 天以上加入",
+    "no member joined 90+ days before the end": "没有成员在结束前 90 天以上加入",
+    "no members at the end": "期末没有成员",
+    "no members in the tier": "该分层没有成员",
+    "no new customers": "没有新客户",
+    "no new members": "没有新增私域用户",
+    "no staff pool": "没有顾问团队",
+    "no touch reached anyone": "没有触达到任何人",
+}
+"""Why a metric can be undefined (:attr:`engine.metrics.MetricInfo.missing`), in Chinese."""
+
+
+def missing_reason(info: MetricInfo, lang: Lang) -> str:
+    """Why ``info``'s value can be undefined, in ``lang`` (the English reason if no translation exists)."""
+    return MISSING_ZH.get(info.missing, info.missing) if lang == "zh" else info.missing
 
 
 def text(key: str, lang: Lang, **values: object) -> str:

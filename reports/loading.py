@@ -77,9 +77,8 @@ def _read_json(path: Path, what: str) -> Any:
 def load_results(path: Path) -> RunResults:
     """The results in ``path``, or a :class:`ReportError` saying what is missing."""
     if not path.is_dir():
-        raise ReportError(
-            f"{path}: no such folder; give the --out folder of a finished `siyu run FILE --out DIR`"
-        )
+        what = "a file, not a folder" if path.exists() else "no such folder"
+        raise ReportError(f"{path}: {what}; give the --out folder of a finished `siyu run FILE --out DIR`")
     if (path / COMPARISON).is_file() and not (path / SUMMARY).is_file():
         raise ReportError(
             f"{path}: holds a comparison ({COMPARISON}); this version of `siyu report` makes reports of "

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.metrics import DIMENSION_METRICS, METRIC_INFO, METRICS, MetricInfo
 from engine.presentation import BREAKDOWN_ROWS, format_value
-from reports.labels import Lang, metric_definition, metric_label, text
+from reports.labels import Lang, metric_definition, metric_label, missing_reason, text
 from reports.loading import RunResults
 
 KEY_METRICS = ("cac", "clv", "ltv_cac", "retention_d90", "payback_days", "profit")
@@ -40,7 +40,7 @@ def _ci(summary: dict[str, Any], info: MetricInfo) -> str:
 
 def _note(summary: dict[str, Any], info: MetricInfo, lang: Lang) -> str:
     if summary["mean"] is None:
-        return text("undefined", lang, why=info.missing)
+        return text("undefined", lang, why=missing_reason(info, lang))
     if summary["ci_low"] is None:
         return text("no_ci", lang)
     return ""

@@ -61,8 +61,13 @@ const named = (item) => (state.lang === "zh" ? item.zh : item.en);
 function locale() {
   return state.lang === "zh" ? "zh-CN" : "en-US";
 }
-function number(value, digits) {
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(value);
+function number(value, digits, fixed = false) {
+  // a value that rounds to zero is shown as 0, never "-0"
+  const shown = Number(value.toFixed(digits)) === 0 ? 0 : value;
+  return new Intl.NumberFormat(locale(), {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: fixed ? digits : 0,
+  }).format(shown);
 }
 function format(value, unit, signed = false) {
   if (value === null || value === undefined) return "—";
@@ -71,19 +76,20 @@ function format(value, unit, signed = false) {
   switch (unit) {
     case "money": {
       const currency = state.levers ? state.levers.currency : "CNY";
+      const digits = size >= 1000 || Number.isInteger(value) ? 0 : 2;
       const text = new Intl.NumberFormat(locale(), {
         style: "currency",
         currency,
         currencyDisplay: "narrowSymbol",
-        minimumFractionDigits: 0,
-        maximumFractionDigits: size >= 1000 || Number.isInteger(value) ? 0 : 2,
-      }).format(value);
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      }).format(Number(value.toFixed(digits)) === 0 ? 0 : value);
       return sign + text;
     }
     case "share":
       return signed
-        ? `${sign}${number(value * 100, 1)} ${t("pp")}`
-        : `${number(value * 100, 1)}%`;
+        ? `${sign}${number(value * 100, 1, true)} ${t("pp")}`
+        : `${number(value * 100, 1, true)}%`;
     case "ratio":
       return sign + number(value, 2);
     case "days":

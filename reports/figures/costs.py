@@ -34,6 +34,19 @@ def waterfall_steps(money: dict[str, float]) -> list[tuple[str, float]]:
     return steps
 
 
+def bar_label(amount: float, lang: Lang) -> str:
+    """A waterfall bar's label: in full below 100 000, else three significant figures in 万/亿 (zh) or k/M/B
+    (en), so that labels stay legible on narrow bars (the hover shows the full amount)."""
+    size = abs(amount)
+    if size < 100_000:
+        return f"{amount:,.0f}"
+    units = ((1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+    scale, unit = next((scale, unit) for scale, unit in units if size >= scale)
+    value = amount / scale
+    digits = max(0, 2 - int(f"{abs(value):e}".split("e")[1]))  # three significant figures
+    return f"{value:,.{digits}f}{unit}"
+
+
 def plot_cost_waterfall(results: RunResults, lang: Lang) -> go.Figure:
     """Revenue → − product cost → − media → … → profit (means over replications)."""
     money = results.series["money"]
@@ -42,14 +55,17 @@ def plot_cost_waterfall(results: RunResults, lang: Lang) -> go.Figure:
         return empty(text("no_data", lang))
     currency = results.currency
     labels = [text(label, lang) for label, _ in steps] + [text("profit", lang)]
+    amounts = [amount for _, amount in steps] + [sum(amount for _, amount in steps)]
     figure = go.Figure(
         go.Waterfall(
             x=labels,
             y=[amount for _, amount in steps] + [0.0],
             measure=["absolute"] + ["relative"] * (len(steps) - 1) + ["total"],
-            text=[f"{amount:,.0f}" for _, amount in steps] + [f"{sum(amount for _, amount in steps):,.0f}"],
+            text=[bar_label(amount, lang) for amount in amounts],
+            customdata=[f"{amount:,.0f}" for amount in amounts],
             textposition="outside",
-            hovertemplate=f"%{{x}}: %{{text}} {currency}<extra></extra>",
+            cliponaxis=False,
+            hovertemplate=f"%{{x}}: %{{customdata}} {currency}<extra></extra>",
             connector={"line": {"color": "#999999"}},
             increasing={"marker": {"color": "#44AA99"}},
             decreasing={"marker": {"color": "#CC6677"}},
@@ -57,4 +73,5 @@ def plot_cost_waterfall(results: RunResults, lang: Lang) -> go.Figure:
         )
     )
     figure.update_yaxes(title=f"{text('amount', lang)} ({currency})", tickformat=",.0f")
+    figure.update_layout(uniformtext={"minsize": 12, "mode": "show"})  # never shrunk to specks
     return style(figure, height=520)

@@ -89,7 +89,7 @@ def plot_flow(results: RunResults, lang: Lang) -> go.Figure:
     """Sankey of new members: source → lure → carrier → value tier (or stage) at the end, or left."""
     flow = member_flow(results, lang)
     if not flow.links:
-        return empty(text("no_data", lang))
+        return empty(text("no_members", lang))
     link_colors = [rgba(flow.colors[source], 0.35) for source, _, _ in flow.links]
     figure = go.Figure(
         go.Sankey(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -15,12 +17,20 @@ MAX_FRAMES = 60
 """Frames of the animation at most (stage reviews are subsampled evenly beyond that)."""
 
 
+def _anyone(pool: dict[str, Any]) -> bool:
+    """Whether anyone was in the pool at some review (by stage or on a carrier)."""
+    bands = [*pool["stages"].values(), *pool["carriers"].values()]
+    return any(value for band in bands for value in band["mean"] if value)
+
+
 def plot_pool(results: RunResults, lang: Lang) -> go.Figure:
     """Members present at each stage review, stacked by lifecycle stage (means over replications)."""
     pool = results.series["pool"]
     days = pool["days"]
     if not days:
         return empty(text("no_data", lang))
+    if not _anyone(pool):
+        return empty(text("no_members", lang))
     figure = go.Figure()
     for name, band in pool["stages"].items():
         stage = Stage[name.upper()]
@@ -56,6 +66,8 @@ def plot_pool_animation(results: RunResults, lang: Lang) -> go.Figure:
     days = pool["days"]
     if not days:
         return empty(text("no_data", lang))
+    if not _anyone(pool):
+        return empty(text("no_members", lang))
     stages = [Stage[name.upper()] for name in pool["stages"]]
     stage_names = [stage_label(stage, lang) for stage in stages]
     stage_counts = np.array([band["mean"] for band in pool["stages"].values()], dtype=np.float64).T

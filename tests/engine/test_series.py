@@ -16,6 +16,7 @@ from engine.metrics import (
     clv,
     compute_breakdown,
     compute_metrics,
+    customer_clv,
     payback_days,
     retention,
     top20_revenue_share,
@@ -28,7 +29,6 @@ from engine.scenario import load_scenario
 from engine.series import (
     FUNNEL_STEPS,
     LEFT,
-    customer_clv,
     flow_ends,
     funnel,
     is_replication_series,

@@ -62,6 +62,18 @@ def test_the_default_folder_is_the_shipped_one() -> None:
     assert (SHIPPED_SCENARIOS / "retail_store_wecom.yaml").is_file()
 
 
+def test_by_default_the_socket_is_bound_to_localhost_only(
+    scenario_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bound: list[tuple[str, int]] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: bound.append(sockets[0].getsockname()))
+    result = CliRunner().invoke(app, ["serve", str(scenario_folder), "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert bound[0][0] == "127.0.0.1" and bound[0][1] > 0
+    assert "warning" not in result.output
+    assert f"http://127.0.0.1:{bound[0][1]}/" in result.output
+
+
 def test_another_host_is_served_with_a_warning(
     scenario_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -72,6 +72,11 @@ def test_a_folder_that_does_not_exist(tmp_path: Path) -> None:
     assert_refused(invoke(missing), f"{missing}: no such folder", "siyu run FILE --out DIR")
 
 
+def test_a_file_instead_of_a_folder(copy: Path) -> None:
+    summary = copy / "summary.json"
+    assert_refused(invoke(summary), f"{summary}: a file, not a folder", "siyu run FILE --out DIR")
+
+
 def test_a_folder_that_is_not_a_result_folder(tmp_path: Path) -> None:
     assert_refused(
         invoke(tmp_path), f"{tmp_path}: not a siyu result folder (no summary.json)", "siyu run FILE --out"

@@ -4,6 +4,8 @@ at profit; plus hand-made inputs for the helpers."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
 import re
 
@@ -11,15 +13,15 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from engine.metrics import METRICS
+from engine.metrics import DIMENSION_METRICS, METRICS
 from reports.figures.catalogue import FIGURES
 from reports.figures.concentration import plot_lorenz, top_share
-from reports.figures.costs import plot_cost_waterfall, waterfall_steps
+from reports.figures.costs import COST_LINES, bar_label, plot_cost_waterfall, waterfall_steps
 from reports.figures.flow import member_flow, plot_flow, plot_funnel
 from reports.figures.pool import MAX_FRAMES, frame_indices, plot_pool, plot_pool_animation
 from reports.figures.retention import plot_retention
 from reports.figures.value import clv_histogram, plot_clv_distribution, plot_clv_vs_cac, plot_payback
-from reports.labels import LANGS, METRIC_DEFINITIONS, TEXT, text
+from reports.labels import LANGS, METRIC_DEFINITIONS, MISSING_ZH, TEXT, missing_reason, text
 from reports.loading import RunResults
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -194,7 +196,29 @@ def test_the_waterfall_ends_at_profit(results: RunResults) -> None:
     assert sum(bars.y) == pytest.approx(metric(results, "profit"))
     assert bars.y[0] == pytest.approx(metric(results, "revenue"))
     assert list(bars.x[:3]) == ["收入", "商品成本", "媒介投放"] and bars.x[-1] == "利润"
-    assert bars.text[-1] == f"{metric(results, 'profit'):,.0f}"
+    assert bars.text[-1] == bar_label(metric(results, "profit"), "zh")
+    assert bars.customdata[-1] == f"{metric(results, 'profit'):,.0f}"  # the full amount on hover
+
+
+def test_bar_labels_stay_short_on_narrow_bars() -> None:
+    assert [bar_label(amount, "zh") for amount in (0.0, -20_000.0, 99_999.0)] == ["0", "-20,000", "99,999"]
+    assert [bar_label(amount, "zh") for amount in (-328_595.0, 163_418_934.0, 2.5e9)] == [
+        "-32.9万",
+        "1.63亿",
+        "25.0亿",
+    ]
+    assert [bar_label(amount, "en") for amount in (-328_595.0, 7_300_000.0, 163_418_934.0, 2.5e9)] == [
+        "-329k",
+        "7.30M",
+        "163M",
+        "2.50B",
+    ]
+
+
+def test_every_money_line_of_the_figure_data_has_a_waterfall_step(results: RunResults) -> None:
+    """A cost kind added to the ledger must get a step, or the waterfall would silently miss profit."""
+    stepped = [key for _, keys in COST_LINES for key in keys]
+    assert sorted(stepped) == sorted(set(results.series["money"]) - {"revenue"})
 
 
 def test_waterfall_steps_group_accounts_and_fees_and_drop_empty_lines() -> None:
@@ -213,6 +237,18 @@ def test_waterfall_steps_group_accounts_and_fees_and_drop_empty_lines() -> None:
     ]
 
 
+def test_a_run_where_no_one_joined_says_so_instead_of_drawing_empty_axes(results: RunResults) -> None:
+    """A scenario with no private domain (ads straight to a marketplace): no flow, no pool to draw."""
+    series = copy.deepcopy(results.series)
+    series["flow"]["mean"] = (np.array(series["flow"]["mean"]) * 0).tolist()
+    for band in (*series["pool"]["stages"].values(), *series["pool"]["carriers"].values()):
+        band["mean"] = [0.0] * len(band["mean"])
+    nobody = dataclasses.replace(results, series=series)
+    for plot in (plot_flow, plot_pool, plot_pool_animation):
+        figure = plot(nobody, "en")
+        assert not figure.data and "No one joined the private domain" in figure.layout.annotations[0].text
+
+
 def test_frame_indices_keep_the_first_and_last_review() -> None:
     assert frame_indices(5) == [0, 1, 2, 3, 4]
     indices = frame_indices(200, 60)
@@ -229,6 +265,14 @@ def test_every_word_exists_in_both_languages_and_the_chinese_is_chinese() -> Non
         if key.startswith(("fig_", "cap_")):
             assert CJK.search(zh) and not CJK.search(en), key
     assert set(METRIC_DEFINITIONS) == {info.name for info in METRICS}
+
+
+def test_every_reason_for_an_undefined_value_is_said_in_chinese() -> None:
+    infos = [info for infos in DIMENSION_METRICS.values() for info in infos if info.missing]
+    assert infos
+    for info in infos:
+        assert info.missing in MISSING_ZH, info.missing
+        assert CJK.search(missing_reason(info, "zh")) and missing_reason(info, "en") == info.missing
 
 
 @pytest.mark.parametrize("lang", LANGS)
