@@ -7,6 +7,7 @@ report order with Chinese and English labels and the reason a value can be missi
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
@@ -24,20 +25,35 @@ class MetricInfo:
     en: str
     unit: str  # "count", "money", "share", "days", "ratio"
     missing: str = ""  # why the value can be null
+    better: Literal["higher", "lower"] | None = None
+    """Which way is better whatever the strategy (a higher CAC is worse); None where the direction is the
+    plan's choice (more spending, more touches). Verdicts say "better/worse" only where it is set."""
 
 
 METRICS: tuple[MetricInfo, ...] = (
     MetricInfo("visitors", "访客", "visitors", "count"),
-    MetricInfo("new_members", "新增私域用户", "new members", "count"),
-    MetricInfo("new_customers", "新客户", "new customers", "count"),
+    MetricInfo("new_members", "新增私域用户", "new members", "count", better="higher"),
+    MetricInfo("new_customers", "新客户", "new customers", "count", better="higher"),
     MetricInfo("acquisition_cost", "获客成本总额", "acquisition cost", "money"),
-    MetricInfo("cost_per_member", "单个私域用户成本", "cost per member", "money", "no new members"),
-    MetricInfo("cac", "获客成本 CAC", "CAC", "money", "no new customers"),
     MetricInfo(
-        "retention_d30", "30天留存率", "30-day retention", "share", "no member joined 30+ days before the end"
+        "cost_per_member", "单个私域用户成本", "cost per member", "money", "no new members", better="lower"
+    ),
+    MetricInfo("cac", "获客成本 CAC", "CAC", "money", "no new customers", better="lower"),
+    MetricInfo(
+        "retention_d30",
+        "30天留存率",
+        "30-day retention",
+        "share",
+        "no member joined 30+ days before the end",
+        better="higher",
     ),
     MetricInfo(
-        "retention_d90", "90天留存率", "90-day retention", "share", "no member joined 90+ days before the end"
+        "retention_d90",
+        "90天留存率",
+        "90-day retention",
+        "share",
+        "no member joined 90+ days before the end",
+        better="higher",
     ),
     MetricInfo(
         "retention_d180",
@@ -45,6 +61,7 @@ METRICS: tuple[MetricInfo, ...] = (
         "180-day retention",
         "share",
         "no member joined 180+ days before the end",
+        better="higher",
     ),
     MetricInfo(
         "repurchase_rate",
@@ -52,35 +69,62 @@ METRICS: tuple[MetricInfo, ...] = (
         "repurchase rate",
         "share",
         "no customer's first purchase was 180+ days before the end",
+        better="higher",
     ),
-    MetricInfo("clv", "客户终身价值 CLV", "CLV", "money", "no customer observed for the full CLV window"),
-    MetricInfo("net_value", "净价值 (CLV−CAC)", "net value (CLV − CAC)", "money", "CLV or CAC undefined"),
-    MetricInfo("ltv_cac", "LTV:CAC", "LTV:CAC", "ratio", "CLV or CAC undefined, or CAC is zero"),
+    MetricInfo(
+        "clv",
+        "客户终身价值 CLV",
+        "CLV",
+        "money",
+        "no customer observed for the full CLV window",
+        better="higher",
+    ),
+    MetricInfo(
+        "net_value",
+        "净价值 (CLV−CAC)",
+        "net value (CLV − CAC)",
+        "money",
+        "CLV or CAC undefined",
+        better="higher",
+    ),
+    MetricInfo(
+        "ltv_cac", "LTV:CAC", "LTV:CAC", "ratio", "CLV or CAC undefined, or CAC is zero", better="higher"
+    ),
     MetricInfo(
         "payback_days",
         "回本天数",
         "payback days",
         "days",
         "cohort contribution never reaches CAC within the CLV window (or CAC undefined)",
+        better="lower",
     ),
-    MetricInfo("revenue", "收入", "revenue", "money"),
-    MetricInfo("gross_margin", "毛利", "gross margin", "money"),
+    MetricInfo("revenue", "收入", "revenue", "money", better="higher"),
+    MetricInfo("gross_margin", "毛利", "gross margin", "money", better="higher"),
     MetricInfo("ops_cost", "运营成本", "ops cost", "money"),
     MetricInfo("total_cost", "总成本", "total cost", "money"),
-    MetricInfo("profit", "利润", "profit", "money"),
+    MetricInfo("profit", "利润", "profit", "money", better="higher"),
     MetricInfo("top20_revenue_share", "前20%客户收入占比", "top-20% revenue share", "share", "no customers"),
     MetricInfo("k_factor", "裂变系数 K", "K factor", "ratio", "no new members"),
     MetricInfo(
         "referral_share", "转介绍新客占比", "referral share of new customers", "share", "no new customers"
     ),
     MetricInfo("touches_per_member", "人均触达次数", "touches per member", "ratio", "no new members"),
-    MetricInfo("annoyance_exits", "打扰流失人数", "annoyance exits", "count"),
+    MetricInfo("annoyance_exits", "打扰流失人数", "annoyance exits", "count", better="lower"),
     MetricInfo("staff_utilisation", "顾问利用率", "staff utilisation", "share", "no staff pool"),
-    MetricInfo("mean_wait_days", "平均等待天数", "mean wait (days)", "days", "no lead was served"),
-    MetricInfo("unserved_leads", "未接待线索", "leads never served", "count"),
-    MetricInfo("bans", "封号次数", "bans of public accounts", "count"),
-    MetricInfo("members_end", "期末私域用户数", "members at end", "count"),
-    MetricInfo("dormant_share_end", "期末休眠占比", "dormant share at end", "share", "no members at the end"),
+    MetricInfo(
+        "mean_wait_days", "平均等待天数", "mean wait (days)", "days", "no lead was served", better="lower"
+    ),
+    MetricInfo("unserved_leads", "未接待线索", "leads never served", "count", better="lower"),
+    MetricInfo("bans", "封号次数", "bans of public accounts", "count", better="lower"),
+    MetricInfo("members_end", "期末私域用户数", "members at end", "count", better="higher"),
+    MetricInfo(
+        "dormant_share_end",
+        "期末休眠占比",
+        "dormant share at end",
+        "share",
+        "no members at the end",
+        better="lower",
+    ),
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRIC_INFO: dict[str, MetricInfo] = {m.name: m for m in METRICS}

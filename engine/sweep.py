@@ -29,30 +29,20 @@ MetricRow = dict[str, Value]
 Point = tuple[float, ...]
 """The values of a grid point, one per lever."""
 
-LOWER_IS_BETTER = frozenset(
-    {
-        "acquisition_cost",
-        "cost_per_member",
-        "cac",
-        "payback_days",
-        "ops_cost",
-        "total_cost",
-        "annoyance_exits",
-        "mean_wait_days",
-        "unserved_leads",
-        "bans",
-        "dormant_share_end",
-    }
-)
-"""Metrics where less is better (costs, waits, losses); for every other metric more is better."""
+COST_TOTALS = frozenset({"acquisition_cost", "ops_cost", "total_cost"})
+"""Metrics with no agreed direction (spending may be the plan) that a sweep or optimiser still minimises."""
 
 MAX_POINTS = 10_000
 """Grid points one sweep may have."""
 
 
 def better(metric: str) -> str:
-    """``"lower"`` when less of ``metric`` is better (costs, waits, losses), else ``"higher"``."""
-    return "lower" if metric in LOWER_IS_BETTER else "higher"
+    """The direction a sweep or optimiser seeks: the metric's agreed one (:attr:`MetricInfo.better`: costs,
+    waits and losses lower, value higher); for the others, lower for cost totals and higher otherwise."""
+    agreed = METRIC_INFO[metric].better
+    if agreed is not None:
+        return agreed
+    return "lower" if metric in COST_TOTALS else "higher"
 
 
 def check_metric(metric: str, option: str = "--metric") -> str:

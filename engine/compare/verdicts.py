@@ -26,35 +26,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-from engine.metrics import METRIC_INFO, MetricInfo
+from engine.metrics import METRIC_INFO, METRICS, MetricInfo
 from engine.stats import Difference
 
 LEVEL = 0.05
 """Family-wise error rate (Holm) or false discovery rate (BH) of the claims."""
 
-BETTER: dict[str, Literal["higher", "lower"]] = {
-    "new_members": "higher",
-    "new_customers": "higher",
-    "cost_per_member": "lower",
-    "cac": "lower",
-    "retention_d30": "higher",
-    "retention_d90": "higher",
-    "retention_d180": "higher",
-    "repurchase_rate": "higher",
-    "clv": "higher",
-    "net_value": "higher",
-    "ltv_cac": "higher",
-    "payback_days": "lower",
-    "revenue": "higher",
-    "gross_margin": "higher",
-    "profit": "higher",
-    "annoyance_exits": "lower",
-    "mean_wait_days": "lower",
-    "unserved_leads": "lower",
-    "bans": "lower",
-    "members_end": "higher",
-    "dormant_share_end": "lower",
-}
+BETTER: dict[str, Literal["higher", "lower"]] = {info.name: info.better for info in METRICS if info.better}
 """Metrics where higher (or lower) is better whatever the strategy; the others get no "better/worse"."""
 
 

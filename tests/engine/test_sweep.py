@@ -234,3 +234,21 @@ def test_the_default_executor_keeps_its_worker_processes_for_every_batch(scenari
         assert executor.description == "2 local processes"
         second = evaluate_points(scenario, levers, [points[1]], 2, SEED, executor)
     assert [first, second] == serial
+
+
+def test_a_sweep_seeks_each_metric_s_agreed_direction_and_minimises_cost_totals() -> None:
+    from engine.compare.verdicts import BETTER
+    from engine.metrics import METRICS
+    from engine.sweep import better
+
+    for info in METRICS:
+        if info.better is not None:
+            assert better(info.name) == info.better == BETTER[info.name]
+        else:
+            assert info.name not in BETTER
+    assert (better("cac"), better("clv"), better("total_cost"), better("visitors")) == (
+        "lower",
+        "higher",
+        "lower",
+        "higher",
+    )
