@@ -30,6 +30,7 @@ from engine.cli_common import (
     show_progress,
 )
 from engine.cli_progress import progress_bar
+from engine.cli_report import write_comparison_report
 from engine.compare.output import comparison_json, selection_json, write_comparison_folder
 from engine.compare.paired import (
     Comparison,
@@ -102,7 +103,10 @@ def compare(
     output_format: FormatOption = OutputFormat.table,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write comparison.json and each plan's summary and replications to this folder."),
+        typer.Option(
+            help="Write comparison.json, each plan's summary, figure data and replications, and the report "
+            "index.html (in --lang) to this folder."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite results in a non-empty --out folder.")] = False,
     metric: Annotated[
@@ -240,7 +244,12 @@ def _compare(request: CompareRequest, choice: ExecutorChoice) -> None:
         progress_bar(f"replications ({executor.description})", total, 0, progress) as update,
     ):
         results, seconds = run_plans(
-            scenarios, request.reps, request.seed, executor, lambda done, _: update(done)
+            scenarios,
+            request.reps,
+            request.seed,
+            executor,
+            lambda done, _: update(done),
+            series=request.out is not None,  # the report's figure data, for the folder's index.html
         )
     comparison = Comparison.of(results, plan_names(scenarios, request.files))
     judged = verdicts(
@@ -262,6 +271,7 @@ def _compare(request: CompareRequest, choice: ExecutorChoice) -> None:
     )
     if request.out is not None:
         write_comparison_folder(request.out, True, loaded, comparison, data, selection)
+        write_comparison_report(request.out, request.language.value)
     if request.output_format is OutputFormat.json:
         typer.echo(dumps_json(data))
         return
@@ -363,4 +373,8 @@ def _print(
         )
         console.print(sentence, highlight=False, markup=False)
     if request.out is not None:
-        console.print(f"results written to {request.out}", highlight=False, markup=False)
+        console.print(
+            f"results and report written to {request.out} (open {request.out / 'index.html'})",
+            highlight=False,
+            markup=False,
+        )

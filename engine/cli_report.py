@@ -1,7 +1,8 @@
-"""``siyu report RESULT_DIR [--lang zh|en]``: a finished run's report and finance exports, from its files.
+"""``siyu report RESULT_DIR [--lang zh|en]``: the report of a finished run or comparison, from its files.
 
-Wiring only: :mod:`reports` reads the folder and writes ``index.html``, ``summary.csv`` and ``summary.xlsx``;
-nothing is simulated. ``siyu run … --out DIR`` calls :func:`write_run_report` the same way.
+Wiring only: :mod:`reports` reads the folder and writes ``index.html`` (and, for a run, the finance exports
+``summary.csv`` and ``summary.xlsx``); nothing is simulated. ``siyu run … --out DIR`` calls
+:func:`write_run_report` and ``siyu compare … --out DIR`` :func:`write_comparison_report` the same way.
 """
 
 from __future__ import annotations
@@ -36,17 +37,27 @@ def write_run_report(folder: Path, lang: ReportLanguage = DEFAULT_LANGUAGE) -> l
     return write_report(folder, lang.value)
 
 
+def write_comparison_report(folder: Path, lang: str) -> Path:
+    """Write ``index.html`` of the finished comparison in ``folder`` (``lang``: zh or en); returns it."""
+    from reports.comparison_page import write_comparison_report as write  # plotly: only when writing
+
+    return write(folder, lang)
+
+
 def report_command(
     result_dir: Annotated[
         Path,
         typer.Argument(
-            help="The --out folder of a finished `siyu run`.", show_default=False, metavar="RESULT_DIR"
+            help="The --out folder of a finished `siyu run` or `siyu compare`.",
+            show_default=False,
+            metavar="RESULT_DIR",
         ),
     ],
     lang: LangOption = DEFAULT_LANGUAGE,
 ) -> None:
-    """Write index.html (one self-contained page of figures and tables, offline), summary.csv and
-    summary.xlsx into a finished run's folder, from its results (nothing is run again)."""
+    """Write index.html (one self-contained page of figures and tables, offline) into a finished run's or
+    comparison's folder, and for a run summary.csv and summary.xlsx, from its results (nothing is run
+    again)."""
     with exit_on_siyu_error():
         for path in write_run_report(result_dir, lang):
             typer.echo(f"wrote {path}")

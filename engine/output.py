@@ -55,6 +55,11 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
+def dumps_compact_json(data: Any) -> str:
+    """JSON on one line without spaces (large figure data: ``series.json``); no NaN or Infinity either."""
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 def prepare_output_dir(path: Path, force: bool) -> Path:
     """Create ``path``; refuse an existing non-empty folder unless ``force``."""
     if path.exists() and not path.is_dir():

@@ -35,6 +35,7 @@ from engine.errors import ExecutionError, OutputError, ScenarioError
 from engine.metrics import DIMENSION_METRICS, METRIC_NAMES
 from engine.output import (
     atomic_path,
+    dumps_compact_json,
     dumps_json,
     prepare_output_dir,
     replications_csv,
@@ -217,8 +218,7 @@ class RunFolder:
                 join_parts(parts, tmp)
         series = result.series_summary()
         if series is not None:
-            text = json.dumps(series, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-            write_text_atomic(self.path / SERIES, text + "\n")
+            write_text_atomic(self.path / SERIES, dumps_compact_json(series) + "\n")
         write_text_atomic(self.path / SUMMARY, dumps_json(summary) + "\n")
         self._remove_checkpoints()
 

@@ -22,15 +22,17 @@ from reports.tables import breakdown_tables, key_numbers, metric_rows
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
 
-TEMPLATE = """<!DOCTYPE html>
+PAGE_HEAD = """<!DOCTYPE html>
 <html lang="{{ html_lang }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="siyu {{ version }}">
 <link rel="icon" href="data:,">
-<title>{{ scenario_name }} — {{ t('report') }}</title>
-<style>
+"""
+"""The start of every report page's head (doctype, meta, no favicon request); the title follows."""
+
+PAGE_STYLE = """<style>
   :root { --ink: #1f2430; --muted: #5b6170; --line: #d9dce3; --accent: #332288; --soft: #f4f5f8; }
   * { box-sizing: border-box; }
   body { margin: 0; font-family: {{ font_family }}; color: var(--ink); font-size: 18px; line-height: 1.55;
@@ -59,7 +61,15 @@ TEMPLATE = """<!DOCTYPE html>
   .muted { color: var(--muted); }
   @media print { nav { display: none; } section.figure { break-inside: avoid; } }
 </style>
-<script>{{ plotly_js }}</script>
+"""
+"""The look every report page shares (type, cards, tables, figures)."""
+
+TEMPLATE = (
+    PAGE_HEAD
+    + """<title>{{ scenario_name }} — {{ t('report') }}</title>
+"""
+    + PAGE_STYLE
+    + """<script>{{ plotly_js }}</script>
 </head>
 <body>
 <main>
@@ -140,6 +150,7 @@ TEMPLATE = """<!DOCTYPE html>
 </body>
 </html>
 """
+)
 
 _ENVIRONMENT = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 

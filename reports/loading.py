@@ -81,8 +81,8 @@ def load_results(path: Path) -> RunResults:
         raise ReportError(f"{path}: {what}; give the --out folder of a finished `siyu run FILE --out DIR`")
     if (path / COMPARISON).is_file() and not (path / SUMMARY).is_file():
         raise ReportError(
-            f"{path}: holds a comparison ({COMPARISON}); this version of `siyu report` makes reports of "
-            "single runs only — give one scenario's run folder (siyu run FILE --out DIR)"
+            f"{path}: holds a comparison ({COMPARISON}), not a run; its report is "
+            "reports.comparison_page.write_comparison_report (what `siyu report` calls for it)"
         )
     if not (path / SUMMARY).is_file():
         if (path / MANIFEST).is_file():

@@ -7,10 +7,14 @@ comparison)::
     plans/01-<file stem>/        one folder per scenario, in the order given (01 is the baseline):
         resolved.yaml            the scenario with every default filled
         summary.json             its run's summary, as `siyu run --format json` prints it
+        series.json              its figure data summarised over replications, as in a run folder
+                                 (engine.series; the comparison report overlays the plans' curves)
         replications.csv         one row per replication (the paired replications: row i of every plan
                                  used the same random numbers)
     selection.csv                with --select-best: plan, replication, value of the metric, for every
                                  replication the selection procedure used
+    index.html                   the comparison report (written by the CLI after the folder, from its
+                                 files: engine never imports reports)
 """
 
 from __future__ import annotations
@@ -26,12 +30,22 @@ from typing import Any
 from engine.compare.paired import Comparison
 from engine.compare.selection import Selection
 from engine.compare.verdicts import Adjustment, Verdict
-from engine.output import dumps_json, prepare_output_dir, replications_csv, run_summary, write_text_atomic
+from engine.output import (
+    dumps_compact_json,
+    dumps_json,
+    prepare_output_dir,
+    replications_csv,
+    run_summary,
+    write_text_atomic,
+)
+from engine.run_folder import SERIES
 from engine.scenario import LoadedScenario, resolved_yaml
 
 COMPARISON_JSON = "comparison.json"
 SELECTION_CSV = "selection.csv"
 PLANS = "plans"
+REPORT = "index.html"
+"""The comparison report; removed with the results it showed when --force overwrites a comparison."""
 
 
 def plan_folder_name(position: int, file: Path) -> str:
@@ -115,6 +129,7 @@ def write_comparison_folder(
     prepare_output_dir(path, force)
     (path / COMPARISON_JSON).unlink(missing_ok=True)
     (path / SELECTION_CSV).unlink(missing_ok=True)
+    (path / REPORT).unlink(missing_ok=True)
     if (path / PLANS).is_dir():  # --force over an earlier comparison: its plans go
         shutil.rmtree(path / PLANS)
     for position, (scenario, result) in enumerate(zip(loaded, comparison.results, strict=True), start=1):
@@ -124,6 +139,9 @@ def write_comparison_folder(
         summary = run_summary(comparison.names[position - 1], result)
         write_text_atomic(folder / "summary.json", dumps_json(summary) + "\n")
         write_text_atomic(folder / "replications.csv", replications_csv(result))
+        series = result.series_summary()
+        if series is not None:
+            write_text_atomic(folder / SERIES, dumps_compact_json(series) + "\n")
     if selection is not None:
         write_text_atomic(path / SELECTION_CSV, selection_csv(selection, comparison.names))
     write_text_atomic(path / COMPARISON_JSON, dumps_json(data) + "\n")

@@ -44,11 +44,13 @@ class PlanTask:
 
     scenarios: tuple[Scenario, ...]
     seed: int
+    series: bool = False
+    """Also reduce each ledger to the report's figure data (:mod:`engine.series`), for ``--out``."""
 
     def __call__(self, item: PlanReplication) -> TimedReplication:
         plan, index = item
         started = time.perf_counter()
-        outcome = ReplicationTask(self.scenarios[plan], self.seed)(index)
+        outcome = ReplicationTask(self.scenarios[plan], self.seed, series=self.series)(index)
         return TimedReplication(outcome.replication, time.perf_counter() - started)
 
 
@@ -88,9 +90,11 @@ def run_plan_replications(
     executor: Executor,
     progress: ProgressCallback | None = None,
     done: int = 0,
+    series: bool = False,
 ) -> dict[PlanReplication, TimedReplication]:
-    """Run the given ``(plan, index)`` replications through ``executor``; the results keyed by item."""
-    task = PlanTask(tuple(scenarios), seed)
+    """Run the given ``(plan, index)`` replications through ``executor``; the results keyed by item (with
+    each replication's figure data if ``series``)."""
+    task = PlanTask(tuple(scenarios), seed, series)
     return dict(execute(task, items, executor, progress, done))
 
 
@@ -100,8 +104,11 @@ def run_plans(
     seed: int,
     executor: Executor,
     progress: ProgressCallback | None = None,
+    series: bool = False,
 ) -> tuple[tuple[RunResult, ...], float]:
-    """Replications ``0 … reps−1`` of every scenario on common random numbers.
+    """Replications ``0 … reps−1`` of every scenario on common random numbers; with ``series``, each
+    replication also keeps its figure data (:meth:`RunResult.series_summary` is then each plan's
+    ``series.json``).
 
     Returns:
         The runs in the order of ``scenarios``, and the mean seconds a replication took in its worker.
@@ -109,7 +116,7 @@ def run_plans(
     if reps < 2:
         raise ComparisonError(f"--reps: {reps} is too few; a paired CI needs at least 2 replications")
     items = [(plan, index) for index in range(reps) for plan in range(len(scenarios))]
-    done = run_plan_replications(scenarios, seed, items, executor, progress)
+    done = run_plan_replications(scenarios, seed, items, executor, progress, series=series)
     results = tuple(
         RunResult(scenario, seed, tuple(done[(plan, index)].replication for index in range(reps)))
         for plan, scenario in enumerate(scenarios)

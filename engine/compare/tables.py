@@ -19,7 +19,7 @@ def _label(info: MetricInfo, currency: str) -> str:
     return f"{info.zh} {info.name}{unit}"
 
 
-def _difference(value: float | None, info: MetricInfo) -> str:
+def format_difference(value: float | None, info: MetricInfo) -> str:
     """A signed difference: shares in percentage points."""
     if value is None:
         return "—"
@@ -30,10 +30,11 @@ def _difference(value: float | None, info: MetricInfo) -> str:
     return ("−" if value < 0 else "+") + text if value != 0 else "0"
 
 
-def _ci(difference: Difference, info: MetricInfo) -> str:
+def difference_ci(difference: Difference, info: MetricInfo) -> str:
+    """A difference's 95% CI, signed (shares in percentage points); "—" when undefined."""
     if difference.ci_low is None or difference.ci_high is None:
         return "—"
-    return f"{_difference(difference.ci_low, info)} … {_difference(difference.ci_high, info)}"
+    return f"{format_difference(difference.ci_low, info)} … {format_difference(difference.ci_high, info)}"
 
 
 def _p(value: float | None) -> str:
@@ -65,8 +66,8 @@ def difference_table(comparison: Comparison, plan: int, verdicts: Sequence[Verdi
             _label(info, currency),
             format_value(base[info.name].mean, info),
             format_value(variant[info.name].mean, info),
-            _difference(difference.diff_mean, info),
-            _ci(difference, info),
+            format_difference(difference.diff_mean, info),
+            difference_ci(difference, info),
             _p(difference.p_value),
             _p(adjusted[info.name]) if info.name in adjusted else "",
         )

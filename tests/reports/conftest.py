@@ -1,5 +1,6 @@
 """Fixtures of the report tests: one finished run folder written by ``siyu run --out`` (a small stochastic
-retail scenario with tiers, two sources, two carriers), and its results as the report reads them."""
+retail scenario with tiers, two sources, two carriers), and its results as the report reads them; one
+finished comparison folder written by ``siyu compare --out``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from reports.loading import RunResults, load_results
+from tests.engine.compare.conftest import BASE_YAML, VARIANTS
 from tests.engine.test_series import TIERED_RETAIL_YAML
 
 REPS = 3
@@ -34,3 +36,19 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def results(run_folder: Path) -> RunResults:
     return load_results(run_folder)
+
+
+@pytest.fixture(scope="session")
+def comparison_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``siyu compare base.yaml take.yaml take_more.yaml --reps 4 --select-best cac --out DIR`` (tiny plans of
+    tests/engine/compare: a higher take rate lowers CAC): a finished comparison with its report in Chinese."""
+    base = tmp_path_factory.mktemp("report_comparison")
+    (base / "base.yaml").write_text(BASE_YAML, encoding="utf-8")
+    for name in ("take.yaml", "take_more.yaml"):
+        (base / name).write_text(VARIANTS[name], encoding="utf-8")
+    out = base / "out"
+    files = [str(base / name) for name in ("base.yaml", "take.yaml", "take_more.yaml")]
+    options = ["--reps", "4", "--seed", "1", "--select-best", "cac", "--indifference", "0.1"]
+    result = CliRunner().invoke(app, ["compare", *files, *options, "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out

@@ -110,9 +110,11 @@ def test_figure_data_of_another_run(copy: Path) -> None:
     assert_refused(invoke(copy), "not the figure data of this run (reps 99 vs 3 in summary.json)")
 
 
-def test_a_comparison_folder(tmp_path: Path) -> None:
+def test_a_damaged_comparison_folder(tmp_path: Path) -> None:
+    """A comparison folder gets the comparison report (tests/reports/test_comparison.py); a damaged one a
+    message naming what is wrong."""
     (tmp_path / "comparison.json").write_text("{}", encoding="utf-8")
-    assert_refused(invoke(tmp_path), "holds a comparison (comparison.json)", "single runs only")
+    assert_refused(invoke(tmp_path), "comparison.json: not a comparison (missing baseline, reps")
 
 
 def test_an_unknown_language(copy: Path) -> None:

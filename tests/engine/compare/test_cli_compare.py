@@ -105,6 +105,13 @@ def test_out_folder_holds_everything_a_report_needs(plans: dict[str, Path], tmp_
         rows = list(csv.reader(io.StringIO((out / "plans" / folder / "replications.csv").read_text())))
         assert rows[0] == ["replication", *METRIC_NAMES] and len(rows) == 4
         assert "meta:" in (out / "plans" / folder / "resolved.yaml").read_text(encoding="utf-8")
+    # each plan's figure data is the very series.json `siyu run` writes on the same seed
+    run_out = tmp_path / "run"
+    ran = invoke("run", plans["take"], "--reps", "3", "--out", run_out, "--workers", "1", "--quiet")
+    assert ran.exit_code == 0, ran.output
+    assert (out / "plans/02-take/series.json").read_bytes() == (run_out / "series.json").read_bytes()
+    html = (out / "index.html").read_text(encoding="utf-8")  # the report, in zh by default
+    assert '<html lang="zh-CN">' in html and "Higher take rate 对比基线 Base" in html
     assert not list(out.rglob("*.tmp"))
     again = invoke("compare", plans["base"], plans["take"], "--reps", "3", "--out", out, "--workers", "1")
     assert_clean_failure(again, "not empty", "--force")
@@ -232,6 +239,7 @@ def test_same_seed_same_bytes_on_one_or_two_workers(plans: dict[str, Path], tmp_
         assert result.exit_code == 0, result.output
         files = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
         outputs.append((result.stdout, files))
+    assert {Path("index.html"), Path("plans/03-take_more/series.json")} <= set(outputs[0][1])
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[0][0])["selection"]["best"] == "Much higher take rate"
 
