@@ -13,16 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import plotly.graph_objects as go
-from jinja2 import Environment, select_autoescape
-from markupsafe import Markup
-from plotly.offline import get_plotlyjs
 
 from engine.output import write_text_atomic
 from engine.run_folder import SIYU_VERSION
 from reports.comparison import ComparisonResults, load_comparison
 from reports.comparison_labels import text
 from reports.comparison_tables import adjustment_note, comparison_rows, plan_verdicts, selection_view
-from reports.figures.common import FONT_FAMILY, color
+from reports.figures.common import color
 from reports.figures.comparison import (
     plot_differences,
     plot_lorenz_overlay,
@@ -30,7 +27,17 @@ from reports.figures.comparison import (
     plot_pool_overlay,
     plot_retention_overlay,
 )
-from reports.html import PAGE_HEAD, PAGE_STYLE, figure_html
+from reports.html import (
+    FIGURE_LINKS,
+    FIGURE_SECTIONS,
+    PAGE_BODY_START,
+    PAGE_END,
+    PAGE_HEAD,
+    PAGE_STYLE,
+    figure_html,
+    render_page,
+    section_head,
+)
 from reports.labels import LANGS, Lang
 from reports.loading import ReportError
 
@@ -75,7 +82,8 @@ COMPARISON_FIGURES: tuple[ComparisonFigure, ...] = (
 """Every figure of a comparison report, in page order."""
 
 
-BODY = """
+BODY = (
+    """
 <style>
   .verdicts { list-style: none; padding: 0; margin: 0 0 12px; }
   .verdicts li { padding: 6px 12px; margin: 4px 0; border-left: 6px solid var(--line);
@@ -95,12 +103,9 @@ BODY = """
   details { margin: 8px 0; }
   summary { cursor: pointer; font-weight: 600; }
 </style>
-<script>{{ plotly_js }}</script>
-</head>
-<body>
-<main>
-<header>
-  <p class="kicker">{{ t('comparison_report') }} · Siyu 私域</p>
+"""
+    + PAGE_BODY_START
+    + """  <p class="kicker">{{ t('comparison_report') }} · Siyu 私域</p>
   <h1>{{ title }}</h1>
   <p class="kicker">{{ paired_reps }} · {{ t('currency') }} {{ currency }}</p>
   <div class="plans">
@@ -112,10 +117,9 @@ BODY = """
 <nav>
   <a href="#verdicts">{{ t('verdicts') }}</a>
   {% if selection %}<a href="#selection">{{ t('selection') }}</a>{% endif %}
-  {% for figure in figures %}<a href="#{{ figure.key }}">{{ figure.title }}</a>
-  {% endfor %}
-  <a href="#metrics">{{ t('metrics_table') }}</a>
-  <a href="#assumptions">{{ t('assumptions') }}</a>
+"""
+    + FIGURE_LINKS
+    + """  <a href="#assumptions">{{ t('assumptions') }}</a>
 </nav>
 <section id="verdicts">
   <h2>{{ t('verdicts') }}</h2>
@@ -147,19 +151,10 @@ BODY = """
   </table>
 </section>
 {% endif %}
-{% for figure in figures %}
-<section class="figure" id="{{ figure.key }}" data-figure="{{ figure.key }}">
-  <h2>{{ figure.title }}</h2>
-  <figure>
-    <figcaption>{{ figure.caption }}</figcaption>
-    <div class="plot">{{ figure.html }}</div>
-  </figure>
-</section>
-{% endfor %}
-<section id="metrics">
-  <h2>{{ t('metrics_table') }}</h2>
-  <p class="muted">{{ t('compare_metrics_intro') }}</p>
-  <div class="scroll">
+"""
+    + FIGURE_SECTIONS
+    + section_head("metrics", "metrics_table", "compare_metrics_intro")
+    + """  <div class="scroll">
   <table>
     <thead><tr><th>{{ t('metric') }}</th><th class="num">{{ plans[0].name }}<br>
       <span class="muted">{{ t('baseline') }}</span></th>
@@ -179,21 +174,17 @@ BODY = """
   </table>
   </div>
 </section>
-<section id="assumptions">
-  <h2>{{ t('assumptions') }}</h2>
-  <p class="muted">{{ t('plan_assumptions_intro') }}</p>
-  {% for plan in plans %}
+"""
+    + section_head("assumptions", "assumptions", "plan_assumptions_intro")
+    + """  {% for plan in plans %}
   <details data-plan="{{ plan.folder }}"><summary>{{ plan.name }}{% if plan.file %} —
     <code>{{ plan.file }}</code>{% endif %}</summary>
   <pre>{{ plan.resolved_yaml }}</pre></details>
   {% endfor %}
 </section>
-</main>
-</body>
-</html>
 """
-
-_ENVIRONMENT = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    + PAGE_END
+)
 
 
 def _page_template() -> str:
@@ -223,15 +214,14 @@ def render_comparison_report(comparison: ComparisonResults, lang: Lang) -> str:
         }
         for i, name in enumerate(names)
     ]
-    return _ENVIRONMENT.from_string(_page_template()).render(
-        t=lambda key: text(key, lang),
-        html_lang="zh-CN" if lang == "zh" else "en",
+    return render_page(
+        _page_template(),
+        lang,
+        text,
         version=SIYU_VERSION,
         title=" · ".join(names),
         paired_reps=text("paired_reps", lang, reps=comparison.reps, seed=comparison.seed),
         currency=comparison.currency,
-        font_family=Markup(FONT_FAMILY),
-        plotly_js=Markup(get_plotlyjs()),
         plans=plans,
         figures=figures,
         verdicts=plan_verdicts(comparison, lang),

@@ -8,6 +8,9 @@ element ids are fixed, nothing records the time).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import plotly.graph_objects as go
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
@@ -64,17 +67,55 @@ PAGE_STYLE = """<style>
 """
 """The look every report page shares (type, cards, tables, figures)."""
 
+PAGE_BODY_START = """<script>{{ plotly_js }}</script>
+</head>
+<body>
+<main>
+<header>
+"""
+"""plotly.js once, the end of the head and the start of the body up to the header's content."""
+
+FIGURE_LINKS = """  {% for figure in figures %}<a href="#{{ figure.key }}">{{ figure.title }}</a>
+  {% endfor %}
+  <a href="#metrics">{{ t('metrics_table') }}</a>
+"""
+"""The navigation's links to the figures (``figures``: key, title) and to the metrics table."""
+
+FIGURE_SECTIONS = """{% for figure in figures %}
+<section class="figure" id="{{ figure.key }}" data-figure="{{ figure.key }}">
+  <h2>{{ figure.title }}</h2>
+  <figure>
+    <figcaption>{{ figure.caption }}</figcaption>
+    <div class="plot">{{ figure.html }}</div>
+  </figure>
+</section>
+{% endfor %}
+"""
+"""One section per figure (``figures``: key, title, caption, html), in page order."""
+
+PAGE_END = """</main>
+</body>
+</html>
+"""
+"""The end of every report page."""
+
+
+def section_head(section_id: str, title_key: str, intro_key: str) -> str:
+    """The start of a section with its id, its heading and a muted introduction (``t`` keys)."""
+    return (
+        f'<section id="{section_id}">\n'
+        f"  <h2>{{{{ t('{title_key}') }}}}</h2>\n"
+        f"  <p class=\"muted\">{{{{ t('{intro_key}') }}}}</p>\n"
+    )
+
+
 TEMPLATE = (
     PAGE_HEAD
     + """<title>{{ scenario_name }} — {{ t('report') }}</title>
 """
     + PAGE_STYLE
-    + """<script>{{ plotly_js }}</script>
-</head>
-<body>
-<main>
-<header>
-  <p class="kicker">{{ t('report') }} · Siyu 私域</p>
+    + PAGE_BODY_START
+    + """  <p class="kicker">{{ t('report') }} · Siyu 私域</p>
   <h1>{{ scenario_name }}</h1>
   <p class="kicker">{{ reps_seed }} · {{ t('currency') }} {{ currency }}{% if scenario_file %}
     · {{ t('scenario_file') }} <code>{{ scenario_file }}</code>{% endif %}</p>
@@ -82,10 +123,9 @@ TEMPLATE = (
 </header>
 <nav>
   <a href="#key-numbers">{{ t('key_numbers') }}</a>
-  {% for figure in figures %}<a href="#{{ figure.key }}">{{ figure.title }}</a>
-  {% endfor %}
-  <a href="#metrics">{{ t('metrics_table') }}</a>
-  <a href="#breakdowns">{{ t('breakdowns') }}</a>
+"""
+    + FIGURE_LINKS
+    + """  <a href="#breakdowns">{{ t('breakdowns') }}</a>
   <a href="#assumptions">{{ t('assumptions') }}</a>
 </nav>
 <section id="key-numbers">
@@ -100,19 +140,10 @@ TEMPLATE = (
   {% endfor %}
   </div>
 </section>
-{% for figure in figures %}
-<section class="figure" id="{{ figure.key }}" data-figure="{{ figure.key }}">
-  <h2>{{ figure.title }}</h2>
-  <figure>
-    <figcaption>{{ figure.caption }}</figcaption>
-    <div class="plot">{{ figure.html }}</div>
-  </figure>
-</section>
-{% endfor %}
-<section id="metrics">
-  <h2>{{ t('metrics_table') }}</h2>
-  <p class="muted">{{ t('metrics_intro') }}</p>
-  <table>
+"""
+    + FIGURE_SECTIONS
+    + section_head("metrics", "metrics_table", "metrics_intro")
+    + """  <table>
     <thead><tr><th>{{ t('metric') }}</th><th class="num">{{ t('mean') }}</th>
       <th class="num">{{ t('ci') }}</th><th>{{ t('definition') }}</th><th>{{ t('note') }}</th></tr></thead>
     <tbody>
@@ -125,10 +156,9 @@ TEMPLATE = (
     </tbody>
   </table>
 </section>
-<section id="breakdowns">
-  <h2>{{ t('breakdowns') }}</h2>
-  <p class="muted">{{ t('breakdown_intro') }}</p>
-  {% for table in breakdowns %}
+"""
+    + section_head("breakdowns", "breakdowns", "breakdown_intro")
+    + """  {% for table in breakdowns %}
   <h3>{{ table.title }}</h3>
   <table data-dimension="{{ table.dimension }}">
     <thead><tr><th>{{ t('metric') }}</th>
@@ -141,15 +171,12 @@ TEMPLATE = (
   </table>
   {% endfor %}
 </section>
-<section id="assumptions">
-  <h2>{{ t('assumptions') }}</h2>
-  <p class="muted">{{ t('assumptions_intro') }}</p>
-  <pre>{{ resolved_yaml }}</pre>
-</section>
-</main>
-</body>
-</html>
 """
+    + section_head("assumptions", "assumptions", "assumptions_intro")
+    + """  <pre>{{ resolved_yaml }}</pre>
+</section>
+"""
+    + PAGE_END
 )
 
 _ENVIRONMENT = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
@@ -170,6 +197,18 @@ def figure_html(figure: go.Figure, element_id: str) -> Markup:
     )
 
 
+def render_page(template: str, lang: Lang, words: Callable[[str, Lang], str], **values: Any) -> str:
+    """``template`` rendered with what every report page uses (``t``: ``words`` in ``lang``, the page's
+    language, the font, plotly.js) and the page's own ``values``."""
+    return _ENVIRONMENT.from_string(template).render(
+        t=lambda key: words(key, lang),
+        html_lang="zh-CN" if lang == "zh" else "en",
+        font_family=Markup(FONT_FAMILY),
+        plotly_js=Markup(get_plotlyjs()),
+        **values,
+    )
+
+
 def render_run_report(results: RunResults, lang: Lang) -> str:
     """The run report of ``results`` in ``lang``, as one self-contained HTML page."""
     figures = [
@@ -183,17 +222,16 @@ def render_run_report(results: RunResults, lang: Lang) -> str:
     ]
     cards = key_numbers(results, lang)
     manifest = results.manifest
-    return _ENVIRONMENT.from_string(TEMPLATE).render(
-        t=lambda key: text(key, lang),
-        html_lang="zh-CN" if lang == "zh" else "en",
+    return render_page(
+        TEMPLATE,
+        lang,
+        text,
         version=manifest.get("siyu_version", ""),
         scenario_name=results.scenario.meta.name,
         description=results.scenario.meta.description,
         reps_seed=text("reps_seed", lang, reps=results.reps, seed=results.summary["seed"]),
         currency=results.currency,
         scenario_file=manifest.get("scenario_file", ""),
-        font_family=Markup(FONT_FAMILY),
-        plotly_js=Markup(get_plotlyjs()),
         figures=figures,
         cards=cards,
         metrics=metric_rows(results, lang),

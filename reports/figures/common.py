@@ -72,33 +72,24 @@ def band_traces(
     """A mean curve with its shaded 95% CI band (three traces; gaps where a point is undefined)."""
     traces: list[go.Scatter] = []
     group = f"band-{name}"
+
+    def edge(y: list[float | None], **fill: str) -> go.Scatter:
+        """An invisible edge of the band (``fill``: how the upper edge shades down to the lower)."""
+        return go.Scatter(
+            x=list(x),
+            y=y,
+            mode="lines",
+            line={"width": 0},
+            **fill,
+            legendgroup=group,
+            showlegend=False,
+            hoverinfo="skip",
+            name=name,
+        )
+
     if show_band and any(v is not None for v in band["ci_low"]):
-        traces.append(
-            go.Scatter(
-                x=list(x),
-                y=band["ci_low"],
-                mode="lines",
-                line={"width": 0},
-                legendgroup=group,
-                showlegend=False,
-                hoverinfo="skip",
-                name=name,
-            )
-        )
-        traces.append(
-            go.Scatter(
-                x=list(x),
-                y=band["ci_high"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=rgba(line_color, 0.18),
-                legendgroup=group,
-                showlegend=False,
-                hoverinfo="skip",
-                name=name,
-            )
-        )
+        traces.append(edge(band["ci_low"]))
+        traces.append(edge(band["ci_high"], fill="tonexty", fillcolor=rgba(line_color, 0.18)))
     traces.append(
         go.Scatter(
             x=list(x),

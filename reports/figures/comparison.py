@@ -20,7 +20,7 @@ from engine.metrics import METRIC_INFO, RETENTION_DAYS
 from reports.comparison import ComparisonResults
 from reports.comparison_labels import difference_unit, text
 from reports.figures.common import CLV_COLOR, GREY, LEFT_COLOR, band_traces, color, defined, empty, style
-from reports.figures.concentration import top_share
+from reports.figures.concentration import equality_line, lorenz_axes, top_share
 from reports.labels import Lang, metric_label
 
 NEUTRAL_COLOR = "#332288"
@@ -252,17 +252,7 @@ def plot_lorenz_overlay(comparison: ComparisonResults, lang: Lang) -> go.Figure:
         figure.add_traces(band_traces(shares, lorenz, label, color(i)))
     if (notice := _no_curve(figure, lang)) is not None:
         return notice
-    figure.add_trace(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            name=text("equality", lang),
-            hoverinfo="skip",
-            line={"color": GREY, "dash": "dash"},
-        )
-    )
+    figure.add_trace(equality_line(lang))
     figure.add_vline(x=0.8, line={"dash": "dot", "color": "#999999", "width": 1})
-    figure.update_xaxes(title=text("customers_share", lang), tickformat=".0%", range=[0, 1])
-    figure.update_yaxes(title=text("revenue_share", lang), tickformat=".0%", range=[0, 1.02])
+    lorenz_axes(figure, lang)
     return style(figure, height=520)

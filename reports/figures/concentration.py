@@ -19,6 +19,24 @@ def top_share(lorenz_mean: list[float | None]) -> float | None:
     return None if value is None else 1.0 - value
 
 
+def equality_line(lang: Lang) -> go.Scatter:
+    """The Lorenz curve of perfect equality: the diagonal from (0, 0) to (1, 1), dashed grey."""
+    return go.Scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        name=text("equality", lang),
+        hoverinfo="skip",
+        line={"color": GREY, "dash": "dash"},
+    )
+
+
+def lorenz_axes(figure: go.Figure, lang: Lang) -> None:
+    """Title and scale the axes of a Lorenz figure: share of customers (x), share of revenue (y)."""
+    figure.update_xaxes(title=text("customers_share", lang), tickformat=".0%", range=[0, 1])
+    figure.update_yaxes(title=text("revenue_share", lang), tickformat=".0%", range=[0, 1.02])
+
+
 def plot_lorenz(results: RunResults, lang: Lang) -> go.Figure:
     """Cumulative revenue share of customers ranked from lowest to highest spend, the equality line, and
     the point at 80% of customers whose gap to 100% is the top-20% revenue share."""
@@ -27,16 +45,7 @@ def plot_lorenz(results: RunResults, lang: Lang) -> go.Figure:
         return empty(text("no_data", lang))
     shares = np.linspace(0.0, 1.0, len(lorenz["mean"])).tolist()
     figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            name=text("equality", lang),
-            hoverinfo="skip",
-            line={"color": GREY, "dash": "dash"},
-        )
-    )
+    figure.add_trace(equality_line(lang))
     for trace in band_traces(shares, lorenz, text("lorenz_curve", lang), color(0)):
         figure.add_trace(trace)
     top = top_share(lorenz["mean"])
@@ -56,6 +65,5 @@ def plot_lorenz(results: RunResults, lang: Lang) -> go.Figure:
         figure.add_annotation(
             x=1 - TOP, y=1 - top / 2, text=label, showarrow=True, ax=-120, ay=0, font={"color": HIGHLIGHT}
         )
-    figure.update_xaxes(title=text("customers_share", lang), tickformat=".0%", range=[0, 1])
-    figure.update_yaxes(title=text("revenue_share", lang), tickformat=".0%", range=[0, 1.02])
+    lorenz_axes(figure, lang)
     return style(figure, height=520)

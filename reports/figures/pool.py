@@ -59,6 +59,20 @@ def frame_indices(count: int, limit: int = MAX_FRAMES) -> list[int]:
     return sorted({round(float(i)) for i in np.linspace(0, count - 1, limit)})
 
 
+def _counts_bar(names: list[str], counts: Any, colors: list[str], **axes: str) -> go.Bar:
+    """Members per group as labelled bars (``axes``: the subplot's ``xaxis``/``yaxis`` when not the first)."""
+    return go.Bar(
+        x=names,
+        y=counts,
+        marker={"color": colors},
+        showlegend=False,
+        texttemplate="%{y:,.0f}",
+        textposition="outside",
+        hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+        **axes,
+    )
+
+
 def plot_pool_animation(results: RunResults, lang: Lang) -> go.Figure:
     """Members by lifecycle stage (left) and by carrier (right) at each review, with a play button and a
     day slider (frames: one per review, at most :data:`MAX_FRAMES`)."""
@@ -81,26 +95,8 @@ def plot_pool_animation(results: RunResults, lang: Lang) -> go.Figure:
 
     def bars(i: int) -> list[go.Bar]:
         return [
-            go.Bar(
-                x=stage_names,
-                y=stage_counts[i],
-                marker={"color": stage_colors},
-                showlegend=False,
-                texttemplate="%{y:,.0f}",
-                textposition="outside",
-                hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
-            ),
-            go.Bar(
-                x=carrier_names,
-                y=carrier_counts[i],
-                marker={"color": carrier_colors},
-                showlegend=False,
-                texttemplate="%{y:,.0f}",
-                textposition="outside",
-                hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
-                xaxis="x2",
-                yaxis="y2",
-            ),
+            _counts_bar(stage_names, stage_counts[i], stage_colors),
+            _counts_bar(carrier_names, carrier_counts[i], carrier_colors, xaxis="x2", yaxis="y2"),
         ]
 
     figure = make_subplots(rows=1, cols=2, subplot_titles=(text("by_stage", lang), text("by_carrier", lang)))

@@ -1,8 +1,12 @@
-"""Fixtures of the playground's tests: a tiny scenario folder and a live server on a free port."""
+"""Fixtures of the playground's tests: a tiny scenario folder, a live server on a free port, and
+``siyu serve`` as a real process."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -20,6 +24,8 @@ from engine.cli_serve import listen
 from playground.app import create_app
 from playground.catalogue import load_catalogue
 from playground.simulation import Simulator
+
+SIYU = Path(sys.executable).with_name("siyu")
 
 TINY_SHOP = """\
 meta:
@@ -141,3 +147,29 @@ def server(scenario_folder: Path) -> Iterator[str]:
     """Base URL of a live playground over :func:`scenario_folder` (2 replications, in-process)."""
     with running_server(scenario_folder) as url:
         yield url
+
+
+@contextmanager
+def siyu_serve(
+    folder: Path, reps: int, *, stderr: int = subprocess.DEVNULL, must_stop: bool = False
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``siyu serve folder --port 0 --reps N --workers 1`` as a real process; yields it and the first line it
+    prints (the address). On leaving it is sent Ctrl-C and given 20 s to stop, then killed (and with
+    ``must_stop`` the timeout is raised)."""
+    process = subprocess.Popen(
+        [str(SIYU), "serve", str(folder), "--port", "0", "--reps", str(reps), "--workers", "1"],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process, process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            if must_stop:
+                raise

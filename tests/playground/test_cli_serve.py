@@ -4,10 +4,8 @@ real server process that answers and stops on Ctrl-C."""
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -17,8 +15,7 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.cli_serve import SHIPPED_SCENARIOS, scenario_folder
-
-SIYU = Path(sys.executable).with_name("siyu")
+from tests.playground.conftest import siyu_serve
 
 
 def test_a_missing_folder_is_refused_with_exit_2(tmp_path: Path) -> None:
@@ -90,25 +87,10 @@ def test_another_host_is_served_with_a_warning(
 
 @pytest.mark.slow
 def test_a_real_server_answers_on_localhost_and_stops_on_ctrl_c(scenario_folder: Path) -> None:
-    process = subprocess.Popen(
-        [str(SIYU), "serve", str(scenario_folder), "--port", "0", "--reps", "2", "--workers", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
+    with siyu_serve(scenario_folder, reps=2, stderr=subprocess.PIPE, must_stop=True) as (process, line):
         assert line.startswith("Siyu playground 私域课堂演练: http://127.0.0.1:"), line
         url = line.split(": ", 1)[1].strip()
         with urllib.request.urlopen(f"{url}api/scenarios", timeout=30) as response:
             listed = json.loads(response.read())
         assert [s["key"] for s in listed["scenarios"]] == ["tiny_shop", "more/plain"]
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""

@@ -1,18 +1,23 @@
 """Fixtures of the report tests: one finished run folder written by ``siyu run --out`` (a small stochastic
 retail scenario with tiers, two sources, two carriers), and its results as the report reads them; one
-finished comparison folder written by ``siyu compare --out``."""
+finished comparison folder written by ``siyu compare --out``; and for the browser tests, headless Chromium,
+each report page opened in both languages and a folder for screenshots."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from typer.testing import CliRunner
 
 from engine.cli import app
 from reports.loading import RunResults, load_results
+from tests.browser import chromium, screenshot_folder
 from tests.engine.compare.conftest import BASE_YAML, VARIANTS
 from tests.engine.test_series import TIERED_RETAIL_YAML
+from tests.reports.browser import PageVisit, visiting
 
 REPS = 3
 SEED = 4
@@ -52,3 +57,23 @@ def comparison_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(app, ["compare", *files, *options, "--workers", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for a browser test module (which defines ``site``, the served reports)."""
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module", params=["zh", "en"])
+def visit(request: pytest.FixtureRequest, browser: Browser, site: str) -> Iterator[PageVisit]:
+    """The page opened once per language, with its console errors and requests recorded."""
+    with visiting(browser, site, request.param) as seen:
+        yield seen
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``$SIYU_SCREENSHOTS`` if set (to keep them), else a pytest temporary folder."""
+    return screenshot_folder(tmp_path_factory.mktemp("screenshots"), "report")

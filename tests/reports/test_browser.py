@@ -7,128 +7,43 @@ pytest temporary folder, or in ``$SIYU_SCREENSHOTS`` when set (the path is print
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import shutil
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
-from typer.testing import CliRunner
 
-from engine.cli import app
 from reports.figures.catalogue import FIGURES
+from tests.reports.browser import (
+    VIEWPORT_WIDTH,
+    PageVisit,
+    assert_clean_and_local,
+    assert_figures_drawn,
+    served_in_both_languages,
+)
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-INSTALL = "apt-get install -y --no-install-recommends chromium fonts-noto-cjk (as .ci/run does)"
-
-
-@dataclass
-class PageVisit:
-    """A report opened in the browser, and what the browser saw while loading it."""
-
-    page: Page
-    lang: str
-    url: str
-    errors: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
 def site(run_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The run's report in Chinese (/zh/) and English (/en/), served on localhost."""
-    root = tmp_path_factory.mktemp("site")
-    shutil.copytree(run_folder, root / "zh")
-    shutil.copytree(run_folder, root / "en")
-    result = CliRunner().invoke(app, ["report", str(root / "en"), "--lang", "en"])
-    assert result.exit_code == 0, result.output
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: the browser tests need it ({INSTALL})"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``$SIYU_SCREENSHOTS`` if set (to keep them), else a pytest temporary folder."""
-    kept = os.environ.get("SIYU_SCREENSHOTS")
-    folder = Path(kept) if kept else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"report screenshots: {folder}")
-    return folder
-
-
-@pytest.fixture(scope="module", params=["zh", "en"])
-def visit(request: pytest.FixtureRequest, browser: Browser, site: str) -> Iterator[PageVisit]:
-    """The page opened once per language, with its console errors and requests recorded."""
-    lang = request.param
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    seen = PageVisit(page, lang, f"{site}/{lang}/index.html")
-    page.on("console", lambda message: seen.errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: seen.errors.append(str(error)))
-    page.on("request", lambda req: seen.requests.append(req.url))
-    page.goto(seen.url, wait_until="load")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length > 0")
-    yield seen
-    page.close()
+    with served_in_both_languages(run_folder, tmp_path_factory.mktemp("site")) as url:
+        yield url
 
 
 def test_no_console_error_and_no_request_outside_localhost(visit: PageVisit, site: str) -> None:
-    assert visit.errors == []
-    outside = [url for url in visit.requests if not url.startswith((site + "/", "data:", "blob:", "about:"))]
-    assert outside == []
-    assert visit.requests[0] == visit.url
+    assert_clean_and_local(visit, site)
 
 
 def test_every_figure_rendered(visit: PageVisit) -> None:
-    drawn = visit.page.evaluate(
-        """() => [...document.querySelectorAll('section.figure')].map(section => {
-            const plot = section.querySelector('.js-plotly-plot');
-            const box = plot ? plot.getBoundingClientRect() : {width: 0, height: 0};
-            return {
-                key: section.dataset.figure,
-                svg: !!(plot && plot.querySelector('.main-svg')),
-                traces: plot && plot._fullData ? plot._fullData.length : 0,
-                width: box.width, height: box.height,
-                marks: plot ? plot.querySelectorAll('path, rect').length : 0,
-            };
-        })"""
-    )
-    assert [figure["key"] for figure in drawn] == [spec.key for spec in FIGURES]
-    for figure in drawn:
-        assert figure["svg"] and figure["traces"] >= 1, figure
-        assert figure["width"] > 600 and figure["height"] > 200, figure
-        assert figure["marks"] > 10, figure
+    assert_figures_drawn(visit, [spec.key for spec in FIGURES], min_traces=1)
     nodes = visit.page.locator("#flow .sankey-node").count()
     links = visit.page.locator("#flow .sankey-link").count()
     assert nodes >= 6 and links >= 6
     assert visit.page.locator("table[data-dimension='source'] tbody tr").count() > 5
     assert visit.page.locator("#metrics tbody tr").count() >= 30
-    assert visit.page.evaluate("document.documentElement.scrollWidth") <= 1400  # no sideways scrolling
+    scroll_width = visit.page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= VIEWPORT_WIDTH  # no sideways scrolling
 
 
 def test_chinese_renders_with_a_cjk_font_not_boxes(visit: PageVisit) -> None:
