@@ -36,7 +36,7 @@ from engine.cli_common import (
 from engine.cli_compare import compare as compare_command
 from engine.cli_optimize import optimize_command
 from engine.cli_progress import progress_bar
-from engine.cli_report import DEFAULT_LANGUAGE, LangOption, ReportLanguage, report_command, write_run_report
+from engine.cli_report import DEFAULT_LANGUAGE, ReportLanguage, report_command, write_run_report
 from engine.cli_sensitivity import sensitivity_command
 from engine.cli_serve import serve_command
 from engine.cli_sweep import sweep_command
@@ -131,7 +131,15 @@ def run(
             show_default=str(DEFAULT_MAX_REPS),
         ),
     ] = None,
-    lang: LangOption = DEFAULT_LANGUAGE,
+    lang: Annotated[
+        ReportLanguage,
+        typer.Option(
+            "--lang",
+            help="With --out (or --resume): language of the report index.html, zh (中文) or en; the table "
+            "printed here is labelled in both.",
+            case_sensitive=False,
+        ),
+    ] = DEFAULT_LANGUAGE,
 ) -> None:
     """Run replications of a scenario; print CAC, retention, CLV and the rest with 95% CIs.
 

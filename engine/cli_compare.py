@@ -119,7 +119,11 @@ def compare(
     ] = None,
     lang: Annotated[
         Language,
-        typer.Option("--lang", help="Language of the verdicts: zh (中文) or en.", case_sensitive=False),
+        typer.Option(
+            "--lang",
+            help="Language of the verdicts and of the report index.html in --out: zh (中文) or en.",
+            case_sensitive=False,
+        ),
     ] = DEFAULT_LANGUAGE,
     adjust: Annotated[
         Adjustment,
@@ -354,7 +358,7 @@ def _print(
     judged: tuple[tuple[Verdict, ...], ...],
     selection: Selection | None,
 ) -> None:
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = Console(width=None if sys.stdout.isatty() else 140)
     for plan in range(1, len(comparison.names)):
         console.print(difference_table(comparison, plan, judged[plan]))
     for line in verdict_lines(comparison, judged, request.language):

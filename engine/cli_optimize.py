@@ -23,7 +23,7 @@ from engine.cli_common import (
     show_progress,
 )
 from engine.cli_progress import progress_bar
-from engine.cli_sweep import MetricOption, ci_text, difference_text
+from engine.cli_sweep import METRIC_NAMES_HINT, ci_text, difference_text
 from engine.execution import ExecutorChoice
 from engine.levers import LeverError
 from engine.metrics import METRIC_INFO
@@ -58,7 +58,9 @@ def optimize_command(
             show_default=False,
         ),
     ],
-    metric: MetricOption = "profit",
+    metric: Annotated[
+        str, typer.Option(help=f"Metric the split is to make best ({METRIC_NAMES_HINT}).")
+    ] = "profit",
     trials: Annotated[int, typer.Option(min=2, max=10_000, help="Candidate splits scored.")] = DEFAULT_TRIALS,
     reps: Annotated[
         int, typer.Option(min=1, max=10_000, help="Replications per candidate (the same for every one).")

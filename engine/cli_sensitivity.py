@@ -25,7 +25,7 @@ from engine.cli_common import (
     show_progress,
 )
 from engine.cli_progress import progress_bar
-from engine.cli_sweep import MetricOption
+from engine.cli_sweep import METRIC_NAMES_HINT
 from engine.execution import ExecutorChoice, ProgressCallback
 from engine.levers import LeverError, enumerate_levers
 from engine.metrics import METRIC_INFO, MetricInfo
@@ -57,7 +57,9 @@ class GlobalMethod(StrEnum):
 
 def sensitivity_command(
     file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
-    metric: MetricOption = "profit",
+    metric: Annotated[
+        str, typer.Option(help=f"Metric whose sensitivity to each lever is measured ({METRIC_NAMES_HINT}).")
+    ] = "profit",
     reps: Annotated[
         int, typer.Option(min=2, max=10_000, help="Replications per point (paired with the base).")
     ] = DEFAULT_REPS,
@@ -119,7 +121,7 @@ def sensitivity_command(
         if output_format is OutputFormat.json:
             typer.echo(dumps_json(sensitivity_summary(scenario, result, global_result)))
             return
-        console = Console(width=None if sys.stdout.isatty() else 160)
+        console = Console(width=None if sys.stdout.isatty() else 140)
         info = METRIC_INFO[metric]
         console.print(_tornado_table(scenario.meta.name, result, info, scenario.meta.currency))
         for line in _tornado_notes(result):
@@ -152,12 +154,13 @@ def _tornado_table(name: str, result: Tornado, info: MetricInfo, currency: str) 
         f"(95% CI) over {result.reps} replications on seed {result.seed}; {result.runs} runs"
     )
     table = Table(title=title, title_justify="left")
+    # an effect breaks before its CI and a note wraps: the table fits 140 columns (stdout not a terminal)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("杠杆 lever", no_wrap=True)
     table.add_column("值 value", justify="right", no_wrap=True)
-    table.add_column(f"×{1 - result.change:g}: effect", justify="right", no_wrap=True)
-    table.add_column(f"×{1 + result.change:g}: effect", justify="right", no_wrap=True)
-    table.add_column("说明 note", min_width=20)
+    table.add_column(f"×{1 - result.change:g}: effect", justify="right")
+    table.add_column(f"×{1 + result.change:g}: effect", justify="right")
+    table.add_column("说明 note", max_width=22)
     rank = 0
     for bar in result.bars:
         if bar.swing == 0:

@@ -42,7 +42,8 @@ VaryOption = Annotated[
         show_default=False,
     ),
 ]
-MetricOption = Annotated[str, typer.Option(help="Metric whose best point is marked (see siyu run).")]
+METRIC_NAMES_HINT = "e.g. cac, clv, retention_d90, profit; a name that is not a metric lists them all"
+MetricOption = Annotated[str, typer.Option(help=f"Metric whose best point is marked ({METRIC_NAMES_HINT}).")]
 
 
 def sweep_command(

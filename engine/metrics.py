@@ -6,6 +6,7 @@ report order with Chinese and English labels and the reason a value can be missi
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -128,6 +129,15 @@ METRICS: tuple[MetricInfo, ...] = (
 )
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRIC_INFO: dict[str, MetricInfo] = {m.name: m for m in METRICS}
+
+
+def unknown_metric_message(name: str, option: str) -> str:
+    """What every command says when ``option`` names no metric: a near-miss guess and the allowed names."""
+    guess = difflib.get_close_matches(name, METRIC_NAMES, n=1)
+    hint = f" — did you mean '{guess[0]}'?" if guess else ""
+    return f"{option} '{name}': no such metric{hint}; allowed: {', '.join(METRIC_NAMES)}"
+
+
 RETENTION_DAYS = (30, 90, 180)
 REPURCHASE_WINDOW_DAYS = 180.0
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import OptionError
-from engine.metrics import METRIC_NAMES
+from engine.metrics import METRIC_NAMES, unknown_metric_message
 from engine.runner import Replication, RunResult
 from engine.stats import summarize
 
@@ -50,7 +50,7 @@ def metric_names(
     for value in values or ():
         for name in (part.strip() for part in value.split(",")):
             if name not in METRIC_NAMES:
-                raise OptionError(f"{option}: {name!r} is not a metric; allowed: {', '.join(METRIC_NAMES)}")
+                raise OptionError(unknown_metric_message(name, option))
             if name not in names:
                 names.append(name)
     return tuple(names) if names else tuple(default)

@@ -10,7 +10,6 @@ stays busy however many points there are (:func:`evaluate_points`, shared with
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import itertools
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from typing import Any
 
 from engine.execution import Executor, ProgressCallback, SerialExecutor, execute
 from engine.levers import Lever, LeverError, find_lever, parse_assignment, parse_spec, with_values
-from engine.metrics import METRIC_INFO, METRIC_NAMES, Value, compute_metrics
+from engine.metrics import METRIC_INFO, METRIC_NAMES, Value, compute_metrics, unknown_metric_message
 from engine.model.compiled import compile_scenario
 from engine.model.simulation import simulate
 from engine.scenario.schema import Scenario
@@ -49,9 +48,7 @@ def check_metric(metric: str, option: str = "--metric") -> str:
     """``metric`` if it is a metric's name; else a :class:`LeverError` listing the names."""
     if metric in METRIC_INFO:
         return metric
-    guess = difflib.get_close_matches(metric, METRIC_NAMES, n=1)
-    hint = f" — did you mean '{guess[0]}'?" if guess else ""
-    raise LeverError(f"{option} '{metric}': no such metric{hint}; metrics: {', '.join(METRIC_NAMES)}")
+    raise LeverError(unknown_metric_message(metric, option))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -50,8 +50,8 @@ _METHOD = {Adjustment.holm: "holm", Adjustment.bh: "fdr_bh"}
 class Language(StrEnum):
     """Language of verdicts."""
 
-    en = "en"
     zh = "zh"
+    en = "en"
 
 
 DEFAULT_LANGUAGE = Language.zh

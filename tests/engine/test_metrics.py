@@ -16,6 +16,7 @@ import pytest
 
 from engine.ledger import CostKind, Costs, Ledger, Memberships, People, Purchases, Stage
 from engine.metrics import (
+    METRIC_INFO,
     METRIC_NAMES,
     clv,
     compute_breakdown,
@@ -686,3 +687,23 @@ def test_seed004_worked_example(file: str, clv_value: float, net: float) -> None
         assert summary[name].ci_low == summary[name].mean, name
         assert summary[name].ci_high == summary[name].mean, name
         assert summary[name].defined == 3
+
+
+def test_readme_metric_table_uses_the_labels_of_the_tables_and_reports() -> None:
+    """README's "Metric definitions" names every metric with the Chinese label that every table, report and
+    export shows (engine.metrics.METRICS), so that a reader finds the same words everywhere."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Metric definitions", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ", 1)[0].lstrip("| ") for line in section.splitlines() if line.startswith("| `")]
+    labelled: dict[str, str] = {}
+    for row in rows:
+        for part in row.split(", "):
+            name, _, label = part.partition(" ")
+            name = name.strip("`")
+            if name == "retention_d30/d90/d180":
+                for days, zh in zip((30, 90, 180), label.split("/"), strict=True):
+                    labelled[f"retention_d{days}"] = zh if zh.endswith("留存率") else f"{zh}留存率"
+            else:
+                labelled[name] = label
+    assert set(labelled) == set(METRIC_NAMES)
+    assert {name: label for name, label in labelled.items() if label != METRIC_INFO[name].zh} == {}

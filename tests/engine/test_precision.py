@@ -112,7 +112,9 @@ def test_run_to_precision_stops_at_the_theoretical_count_running_only_missing_re
 def test_goal_and_metric_options_are_checked() -> None:
     with pytest.raises(OptionError, match=r"--precision: 1\.5 is not allowed"):
         PrecisionGoal(1.5, 100)
-    with pytest.raises(OptionError, match="--metric: 'cacc' is not a metric; allowed: visitors"):
+    with pytest.raises(
+        OptionError, match=r"--metric 'cacc': no such metric — did you mean 'cac'\?; allowed: visitors"
+    ):
         metric_names(["cac,cacc"], "--metric")
     assert metric_names(["clv, cac", "clv"], "--metric") == ("clv", "cac")
     assert metric_names(None, "--metric") == KEY_METRICS

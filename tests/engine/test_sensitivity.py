@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import typer
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from engine.cli_sensitivity import sensitivity_command
@@ -185,6 +186,9 @@ def test_cli_table_names_what_was_not_varied() -> None:
     assert "tornado 龙卷风图" in result.stdout
     assert "products.tea.price.value" in result.stdout
     assert "not varied — zero" in result.stdout
+    # stdout is not a terminal: the table fits 140 columns, every column shown (ranks included)
+    assert max(cell_len(line.rstrip()) for line in result.stdout.splitlines()) <= 140
+    assert "│  1 │" in result.stdout and "说明 note" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,9 @@ def test_lower_is_better_for_costs() -> None:
     assert better("payback_days") == "lower"
     assert better("profit") == "higher"
     assert better("ltv_cac") == "higher"
-    with pytest.raises(LeverError, match="no such metric — did you mean 'profit'"):
+    with pytest.raises(
+        LeverError, match=r"--metric 'proft': no such metric — did you mean 'profit'\?; allowed: visitors"
+    ):
         check_metric("proft")
 
 

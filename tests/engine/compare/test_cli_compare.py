@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from engine.cli import app
@@ -124,6 +125,7 @@ def test_table_shows_both_labels_verdicts_and_the_control(plans: dict[str, Path]
     assert "获客成本 CAC cac (CNY)" in out and "Higher take rate vs 基线 baseline Base" in out
     assert "Higher take rate lowers CAC by" in out and "— better" in out
     assert "Holm-adjusted over the 6 comparisons" in out
+    assert max(cell_len(line.rstrip()) for line in out.splitlines()) <= 140  # stdout is not a terminal
     zh = invoke("compare", plans["base"], plans["take"], "--reps", REPS, "--workers", "1")  # zh by default
     assert "使获客成本 CAC 降低" in zh.stdout and "结论" in zh.stdout
 
@@ -251,7 +253,7 @@ def test_bad_input_is_a_clean_error(plans: dict[str, Path], tmp_path: Path) -> N
     assert_clean_failure(invoke("compare", base, plans["usd"]), "different currencies (CNY, USD)")
     assert_clean_failure(
         invoke("compare", base, take, "--metric", "cacc"),
-        "--metric: 'cacc' is not a metric",
+        "--metric 'cacc': no such metric — did you mean 'cac'?",
         "allowed: visitors",
     )
     assert_clean_failure(invoke("compare", base, take, "--indifference", "1"), "--indifference: only with")
@@ -262,7 +264,9 @@ def test_bad_input_is_a_clean_error(plans: dict[str, Path], tmp_path: Path) -> N
     assert_clean_failure(
         invoke("compare", *three, "--select-best", "acquisition_cost"), "no agreed 'better' direction"
     )
-    assert_clean_failure(invoke("compare", *three, "--select-best", "nope"), "--select-best: 'nope'")
+    assert_clean_failure(
+        invoke("compare", *three, "--select-best", "nope"), "--select-best 'nope': no such metric"
+    )
     assert_clean_failure(invoke("compare", *three, "--select-best", "cac", "--pcs", "0.4"), "--pcs")
     for bad in ("-1", "0", "inf", "nan"):
         assert_clean_failure(
