@@ -361,7 +361,8 @@ def _resume_hint(folder: RunFolder) -> str:
 def _print_tables(scenario: Scenario, result: RunResult) -> None:
     console = Console(width=None if sys.stdout.isatty() else 140)
     currency = scenario.meta.currency
-    title = f"{scenario.meta.name} — {result.reps} replications, seed {result.seed}, 95% CI"
+    plural = "" if result.reps == 1 else "s"
+    title = f"{scenario.meta.name} — {result.reps} replication{plural}, seed {result.seed}, 95% CI"
     console.print(metrics_table(title, result.summary(), currency))
     for dimension, groups in result.breakdown_summary().items():
         if groups:

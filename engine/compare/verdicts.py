@@ -219,7 +219,7 @@ def verdict_text(
         judgement = _judgement(info, diff, language)
         if zh:
             verb = "提高" if diff > 0 else "降低"
-            return f"{scenario} 使{label} {verb} {amount}（每次重复都相同）{judgement}"
+            return f"{scenario} 使{_gap(label)}{label} {verb} {amount}（每次重复都相同）{judgement}"
         verb = "raises" if diff > 0 else "lowers"
         return f"{scenario} {verb} {label} by {amount} in every replication{judgement}"
     p_text = _p(p_adjusted, adjustment, language)
@@ -234,7 +234,7 @@ def verdict_text(
     judgement = _judgement(info, diff, language)
     if zh:
         verb = "提高" if diff > 0 else "降低"
-        return f"{scenario} 使{label} {verb} {amount}（95% 置信区间 {ci}；{p_text}）{judgement}"
+        return f"{scenario} 使{_gap(label)}{label} {verb} {amount}（95% 置信区间 {ci}；{p_text}）{judgement}"
     verb = "raises" if diff > 0 else "lowers"
     return f"{scenario} {verb} {label} by {amount} (95% CI {ci}; {p_text}){judgement}"
 
@@ -273,3 +273,8 @@ def control_note(
             "CIs and the tables' p column are unadjusted; their 'adj.' column holds the adjusted p-values."
         )
     return f"No multiple-comparison adjustment: among the {family}, about 5% may show a difference by chance."
+
+
+def _gap(label: str) -> str:
+    """A space between 使 and a label that starts with Latin letters (使 LTV:CAC), none before Chinese."""
+    return " " if label[:1].isascii() and label[:1].isalpha() else ""

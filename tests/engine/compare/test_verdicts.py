@@ -136,3 +136,9 @@ def test_verdicts_are_in_chinese_by_default() -> None:
         verdict.text
         == "Plan B 使获客成本 CAC 降低 2.00 CNY（95% 置信区间 1.00–3.00 CNY；Holm 校正 p = 0.001），更好"
     )
+
+
+def test_a_latin_label_is_set_off_by_a_space_in_chinese_verdicts() -> None:
+    from engine.compare.verdicts import _gap
+
+    assert (_gap("LTV:CAC"), _gap("获客成本 CAC"), _gap("90天留存率")) == (" ", "", "")
