@@ -105,33 +105,27 @@ class Buying:
         if not self.per_person_clocks:
             self._regular_purchases(t1)
             return
-        pop = self.population
-        left, rate, joined = pop.purchases_left, pop.rate, pop.join_day
-        drawn_to = pop.purchases_drawn_to
         horizon = self.scenario.horizon.horizon_days
         # People who never joined had their whole purchase history drawn when they arrived; members who
         # left have had theirs drawn to the horizon: neither is a live buyer any more.
-        buyers, _ = self._buyers.refresh(
-            pop.size,
-            lambda rows: (
-                (left[rows] > 0) & (rate[rows] > 0) & ~np.isnan(joined[rows]) & (drawn_to[rows] < horizon)
-            ),
-        )
-        self._poisson_purchases(buyers[(pop.visit_day[buyers] < t1) & (drawn_to[buyers] < t1)], t1)
+        buyers, _ = self._buyers.refresh(self.population.size, lambda rows: self._drawable(rows, horizon))
+        self.bring_up_to(buyers, t1)
 
     def bring_up_to(self, rows: np.ndarray, t1: float) -> None:
         """Draw the purchases of members ``rows`` (Poisson timing) up to ``t1``, so that their counters,
         last purchase and dropout are exact at ``t1``; the others' clocks wait for the next advance. A
         memoryless clock drawn in pieces has the same law as drawn at once."""
+        self._poisson_purchases(rows[self._drawable(rows, t1) & (self.population.visit_day[rows] < t1)], t1)
+
+    def _drawable(self, rows: np.ndarray, t1: float) -> np.ndarray:
+        """Which ``rows`` are members still buying whose purchase clock is drawn to before ``t1``."""
         pop = self.population
-        live = (
+        return (
             (pop.purchases_left[rows] > 0)
             & (pop.rate[rows] > 0)
             & ~np.isnan(pop.join_day[rows])
             & (pop.purchases_drawn_to[rows] < t1)
-            & (pop.visit_day[rows] < t1)
         )
-        self._poisson_purchases(rows[live], t1)
 
     def _poisson_purchases(self, who: np.ndarray, t1: float) -> None:
         """Purchases of members ``who`` from where each one's clock was drawn to up to ``t1``, and the rest

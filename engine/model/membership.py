@@ -168,18 +168,12 @@ class Membership:
         """Each person's exit-hazard multiplier: deal seeker and dormancy factors throughout, the source's
         waiting factor until fulfilment, the unactivated factor until activation."""
         pop = self.population
-        lifecycle = self.scenario.lifecycle
-        activation = self.scenario.activation
-        base = np.where(pop.deal_seeker[who], self._deal_exit, 1.0)
-        base = base * np.where(pop.stage[who] == Stage.DORMANT, lifecycle.dormant_exit_multiplier, 1.0)
-        wait = self._source_wait_multiplier[pop.source[who]]
-        activation_day = pop.activation_day[who]
         return TwoBreakMultiplier(
-            base,
-            wait,
+            self._base_multiplier(who),
+            self._source_wait_multiplier[pop.source[who]],
             pop.fulfilment_day[who],
-            np.full(who.size, activation.unactivated_exit_multiplier),
-            activation_day,
+            np.full(who.size, self._unactivated),
+            pop.activation_day[who],
         )
 
     def _breaks_ahead(self, who: np.ndarray, begin: np.ndarray) -> bool:
@@ -190,8 +184,9 @@ class Membership:
             return True
         return self._unactivated != 1.0 and bool((~(pop.activation_day[who] <= begin)).any())
 
-    def _constant_multiplier(self, who: np.ndarray) -> np.ndarray | float:
-        """The exit multiplier of ``who`` when it has no break ahead: deal seeker and dormancy factors."""
+    def _base_multiplier(self, who: np.ndarray) -> np.ndarray | float:
+        """The part of ``who``'s exit multiplier that holds throughout: deal seeker and dormancy factors (the
+        whole multiplier when no break is ahead)."""
         pop = self.population
         rate: np.ndarray | float = 1.0
         if self._deal_exit != 1.0:
@@ -232,7 +227,7 @@ class Membership:
         if self._breaks_ahead(who, begin):
             time, used = self._exit_multiplier(who).crossing(begin, np.full(who.size, t1), target)
         else:  # one constant multiplier over the interval (the common case): no pieces to walk through
-            rate = self._constant_multiplier(who)
+            rate = self._base_multiplier(who)
             whole = (t1 - begin) * rate  # the integral over the interval, as the two-break crossing has it
             crossed = (target <= whole) & (whole > 0)
             time = np.where(crossed, np.minimum(begin + target / rate, t1), np.inf)

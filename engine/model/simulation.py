@@ -307,8 +307,7 @@ class Simulation:
     # ------------------------------------------------------------------ clocks between reviews
     def advance_to(self, now: float) -> None:
         """Draw everyone's clocks from where they were last drawn up to ``now`` (a review, the end)."""
-        self.membership.settle()
-        self.buying.record_consultation_sales()
+        self._settle()
         if now > self._clock:
             self.buying.advance(now)
             self._clock = now
@@ -317,11 +316,15 @@ class Simulation:
         """Make the purchase state of ``rows`` exact at ``now`` (a send looks at them): only their clocks
         are drawn when each person's clock can be drawn on its own, everyone's otherwise."""
         if self.buying.per_person_clocks:
-            self.membership.settle()
-            self.buying.record_consultation_sales()
+            self._settle()
             self.buying.bring_up_to(rows, now)
         else:
             self.advance_to(now)
+
+    def _settle(self) -> None:
+        """What must be drawn before purchase clocks are: new memberships' exits, consultations' sales."""
+        self.membership.settle()
+        self.buying.record_consultation_sales()
 
     # ------------------------------------------------------------------ stage review
     def _review(self, now: float) -> None:
