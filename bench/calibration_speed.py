@@ -2,7 +2,8 @@
 
 Workload: the engine simulates N organic buyers (BG/NBD with r = 0.6, α = 25 days, a = 1.2, b = 5; each
 arrives over 180 days, buys on arrival and is followed to day 540; lognormal spend), and writes their
-purchases as a Parquet transaction log. Then, in this one process:
+purchases as a Parquet transaction log (``tests/engine/calibrate/buyers.py``, the data of the engine-loop
+tests). Then, in this one process:
 
 1. ``calibrate_s``: the whole ``calibrate()`` of Siyu — read the log, build each customer's frequency,
    recency, age and spend, fit BG/NBD and Gamma-Gamma with standard errors, and compute the histogram,
@@ -31,7 +32,6 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,36 +39,10 @@ from engine.calibrate import bgnbd, gamma_gamma
 from engine.calibrate.calibration import CalibrationRequest, calibrate
 from engine.calibrate.customers import TimeUnit
 from engine.calibrate.reading import Columns
-from engine.model.simulation import simulate
-from engine.scenario.schema import Scenario
-from engine.transactions import purchase_table
+from tests.engine.calibrate.buyers import HORIZON, write_buyers_log
 
-HORIZON_DAYS = 540.0
 T = TypeVar("T")
 AGREEMENT = 1e-3
-
-
-def scenario(customers: int) -> Scenario:
-    """Organic buyers only, buying exactly as BG/NBD says."""
-    return Scenario.model_validate(
-        {
-            "meta": {"name": "calibration speed benchmark"},
-            "horizon": {"acquisition_days": 180, "horizon_days": HORIZON_DAYS, "clv_horizon_days": 360},
-            "sources": [
-                {
-                    "id": "organic",
-                    "arrivals": "fixed",
-                    "reach": {"organic_per_day": customers / 180},
-                    "first_purchase_probability": 1.0,
-                }
-            ],
-            "behaviour": {
-                "purchase_rate": {"dist": "gamma", "shape": 0.6, "rate": 25.0},
-                "dropout": {"dist": "beta", "a": 1.2, "b": 5.0},
-            },
-            "products": [{"id": "item", "price": {"dist": "lognormal", "mean": 100, "sd": 50}}],
-        }
-    )
 
 
 def timed(work: Callable[[], T]) -> tuple[T, float]:
@@ -89,13 +63,12 @@ def main() -> int:
         import lifetimes
 
     with tempfile.TemporaryDirectory() as folder:
-        log = Path(folder) / "transactions.parquet"
-        pq.write_table(purchase_table(0, simulate(scenario(args.customers), args.seed)), log)
+        log = write_buyers_log(Path(folder) / "transactions.parquet", args.customers, args.seed)
         request = CalibrationRequest(
             log,
             Columns(("customer_id",), "day", "amount"),
             unit=TimeUnit.week,
-            observation_end=str(HORIZON_DAYS),
+            observation_end=str(HORIZON),
         )
         result, calibrate_s = timed(lambda: calibrate(request))
 

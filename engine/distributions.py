@@ -82,9 +82,7 @@ class Exponential(_Distribution):
     mean_value: float = Field(strict=True, gt=0, le=1e9, alias="mean")
     """Mean of the distribution."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
-    )
+    model_config = ConfigDict(populate_by_name=True)  # merged with the base's
 
     def sample(self, rng: np.random.Generator, size: int) -> FloatArray:
         return rng.exponential(self.mean_value, size)
@@ -103,9 +101,7 @@ class LogNormal(_Distribution):
     sd: float = Field(strict=True, ge=0, le=1e9)
     """Standard deviation of the distribution."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", use_attribute_docstrings=True, populate_by_name=True
-    )
+    model_config = ConfigDict(populate_by_name=True)  # merged with the base's
 
     def _log_parameters(self) -> tuple[float, float]:
         sigma2 = math.log1p((self.sd / self.mean_value) ** 2)

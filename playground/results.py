@@ -20,7 +20,7 @@ from engine.runner import RunResult
 from engine.scenario import Scenario
 from engine.stats import paired_difference
 from reports.figures.catalogue import FIGURES
-from reports.labels import LANGS, metric_definition
+from reports.labels import LANGS, metric_definition, text
 from reports.loading import RunResults
 
 KEY_METRICS: tuple[str, ...] = (
@@ -141,7 +141,7 @@ def figures(baseline: RunResult, variant: RunResult, path: Path, cache: FigureCa
     return [
         {
             "key": key,
-            "title": {lang: specs[key].title(lang) for lang in LANGS},
+            "title": {lang: text(specs[key].title_key, lang) for lang in LANGS},
             "caption": after[key]["caption"],
             "baseline": before[key]["figure"],
             "variant": after[key]["figure"],

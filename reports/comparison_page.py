@@ -9,16 +9,14 @@ once; the same comparison gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-
-import plotly.graph_objects as go
 
 from engine.output import write_text_atomic
 from engine.run_folder import SIYU_VERSION
 from reports.comparison import ComparisonResults, load_comparison
 from reports.comparison_labels import text
 from reports.comparison_tables import adjustment_note, comparison_rows, plan_verdicts, selection_view
+from reports.figures.catalogue import FigureSpec
 from reports.figures.common import color
 from reports.figures.comparison import (
     plot_differences,
@@ -34,7 +32,7 @@ from reports.html import (
     PAGE_END,
     PAGE_HEAD,
     PAGE_STYLE,
-    figure_html,
+    figure_views,
     render_page,
     section_head,
 )
@@ -42,16 +40,6 @@ from reports.labels import LANGS, Lang
 from reports.loading import ReportError
 
 REPORT = "index.html"
-
-
-@dataclass(frozen=True)
-class ComparisonFigure:
-    """One figure of the comparison report: its element id, title, caption and how to draw it."""
-
-    key: str
-    plot: Callable[[ComparisonResults, Lang], go.Figure]
-    title_key: str
-    caption: Callable[[ComparisonResults, Lang], str]
 
 
 def _differences_caption(comparison: ComparisonResults, lang: Lang) -> str:
@@ -63,21 +51,19 @@ def _caption(key: str) -> Callable[[ComparisonResults, Lang], str]:
     return lambda comparison, lang: text(key, lang, reps=comparison.reps)
 
 
-COMPARISON_FIGURES: tuple[ComparisonFigure, ...] = (
-    ComparisonFigure("differences", plot_differences, "fig_differences", _differences_caption),
-    ComparisonFigure(
+COMPARISON_FIGURES: tuple[FigureSpec[ComparisonResults], ...] = (
+    FigureSpec("differences", plot_differences, "fig_differences", _differences_caption),
+    FigureSpec(
         "retention_overlay",
         plot_retention_overlay,
         "fig_retention_overlay",
         _caption("cap_retention_overlay"),
     ),
-    ComparisonFigure("pool_overlay", plot_pool_overlay, "fig_pool_overlay", _caption("cap_pool_overlay")),
-    ComparisonFigure(
+    FigureSpec("pool_overlay", plot_pool_overlay, "fig_pool_overlay", _caption("cap_pool_overlay")),
+    FigureSpec(
         "payback_overlay", plot_payback_overlay, "fig_payback_overlay", _caption("cap_payback_overlay")
     ),
-    ComparisonFigure(
-        "lorenz_overlay", plot_lorenz_overlay, "fig_lorenz_overlay", _caption("cap_lorenz_overlay")
-    ),
+    FigureSpec("lorenz_overlay", plot_lorenz_overlay, "fig_lorenz_overlay", _caption("cap_lorenz_overlay")),
 )
 """Every figure of a comparison report, in page order."""
 
@@ -194,15 +180,7 @@ def _page_template() -> str:
 
 def render_comparison_report(comparison: ComparisonResults, lang: Lang) -> str:
     """The report of ``comparison`` in ``lang``, as one self-contained HTML page."""
-    figures = [
-        {
-            "key": spec.key,
-            "title": text(spec.title_key, lang),
-            "caption": spec.caption(comparison, lang),
-            "html": figure_html(spec.plot(comparison, lang), spec.key),
-        }
-        for spec in COMPARISON_FIGURES
-    ]
+    figures = figure_views(COMPARISON_FIGURES, comparison, lang, text)
     names = comparison.names
     plans = [
         {

@@ -8,8 +8,8 @@ element ids are fixed, nothing records the time).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 from jinja2 import Environment, select_autoescape
@@ -17,7 +17,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from engine.presentation import format_value
-from reports.figures.catalogue import FIGURES
+from reports.figures.catalogue import FIGURES, FigureSpec
 from reports.figures.common import FONT_FAMILY
 from reports.labels import Lang, text
 from reports.loading import RunResults
@@ -209,17 +209,28 @@ def render_page(template: str, lang: Lang, words: Callable[[str, Lang], str], **
     )
 
 
-def render_run_report(results: RunResults, lang: Lang) -> str:
-    """The run report of ``results`` in ``lang``, as one self-contained HTML page."""
-    figures = [
+R = TypeVar("R")
+
+
+def figure_views(
+    specs: Iterable[FigureSpec[R]], results: R, lang: Lang, words: Callable[[str, Lang], str]
+) -> list[dict[str, Any]]:
+    """Each figure of ``specs`` drawn from ``results`` for the page: its id, title (from ``words``),
+    caption and HTML."""
+    return [
         {
             "key": spec.key,
-            "title": spec.title(lang),
+            "title": words(spec.title_key, lang),
             "caption": spec.caption(results, lang),
             "html": figure_html(spec.plot(results, lang), spec.key),
         }
-        for spec in FIGURES
+        for spec in specs
     ]
+
+
+def render_run_report(results: RunResults, lang: Lang) -> str:
+    """The run report of ``results`` in ``lang``, as one self-contained HTML page."""
+    figures = figure_views(FIGURES, results, lang, text)
     cards = key_numbers(results, lang)
     manifest = results.manifest
     return render_page(

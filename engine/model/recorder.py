@@ -9,6 +9,18 @@ from engine.model.compiled import CompiledScenario
 from engine.model.population import Population
 from engine.model.staff import StaffPools
 
+_COST_COLUMNS: tuple[tuple[str, type], ...] = (
+    ("day", np.float64),
+    ("kind", np.int8),
+    ("amount", np.float64),
+    ("source", np.int16),
+    ("lure", np.int16),
+    ("carrier", np.int16),
+    ("person", np.int64),
+    ("campaign", np.int16),
+)
+"""The ledger's cost columns and their dtypes, in :class:`~engine.ledger.Costs` order."""
+
 
 def _concat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype=dtype)
@@ -27,9 +39,7 @@ class Recorder:
         }
         self._has_venues = bool(scenario.venues)
         self._has_campaigns = bool(scenario.campaigns)
-        self._costs: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("day", "kind", "amount", "source", "lure", "carrier", "person", "campaign")
-        }
+        self._costs: dict[str, list[np.ndarray]] = {name: [] for name, _ in _COST_COLUMNS}
         n_campaigns = len(scenario.campaigns)
         self.campaign_sends = np.zeros(n_campaigns, dtype=np.int64)
         self.campaign_audience = np.zeros(n_campaigns, dtype=np.int64)
@@ -163,17 +173,7 @@ class Recorder:
             exit_day=p.member_exit[carrier_idx, person_idx],
         )
         purchases = self._take_purchases()
-        cc = self._costs
-        costs = Costs(
-            day=_concat(cc["day"], np.float64),
-            kind=_concat(cc["kind"], np.int8),
-            amount=_concat(cc["amount"], np.float64),
-            source=_concat(cc["source"], np.int16),
-            lure=_concat(cc["lure"], np.int16),
-            carrier=_concat(cc["carrier"], np.int16),
-            person=_concat(cc["person"], np.int64),
-            campaign=_concat(cc["campaign"], np.int16),
-        )
+        costs = Costs(**{name: _concat(self._costs[name], dtype) for name, dtype in _COST_COLUMNS})
         source_lure = np.array([s.lure for s in compiled.sources], dtype=np.int16)
         source_carrier = np.array([s.carrier for s in compiled.sources], dtype=np.int16)
         stages = np.vstack(self.snapshot_stages) if self.snapshot_stages else np.zeros((0, 5), dtype=np.int64)

@@ -207,6 +207,17 @@ function leverShell(lever) {
   return box;
 }
 
+function withNotes(box, control) {
+  // the control, then the baseline's value and the lever's error (hidden until there is one)
+  const note = document.createElement("div");
+  note.className = "baseline";
+  const error = document.createElement("div");
+  error.className = "error";
+  error.hidden = true;
+  box.append(control, note, error);
+  return box;
+}
+
 function sliderElement(slider) {
   const box = leverShell(slider);
   box.dataset.kind = "slider";
@@ -236,13 +247,7 @@ function sliderElement(slider) {
     schedule();
   });
   row.append(range, box2);
-  const note = document.createElement("div");
-  note.className = "baseline";
-  const error = document.createElement("div");
-  error.className = "error";
-  error.hidden = true;
-  box.append(row, note, error);
-  return box;
+  return withNotes(box, row);
 }
 
 function choiceElement(choice) {
@@ -262,13 +267,7 @@ function choiceElement(choice) {
     box.classList.toggle("changed", select.value !== choice.value);
     schedule();
   });
-  const note = document.createElement("div");
-  note.className = "baseline";
-  const error = document.createElement("div");
-  error.className = "error";
-  error.hidden = true;
-  box.append(select, note, error);
-  return box;
+  return withNotes(box, select);
 }
 
 function markChanged(box, slider) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import plotly.graph_objects as go
 
@@ -16,18 +17,18 @@ from reports.figures.value import plot_clv_distribution, plot_clv_vs_cac, plot_p
 from reports.labels import Lang, text
 from reports.loading import RunResults
 
+R = TypeVar("R")
+
 
 @dataclass(frozen=True)
-class FigureSpec:
-    """One figure of the report: an id (the HTML element's), its title, its caption and how to draw it."""
+class FigureSpec(Generic[R]):
+    """One figure of a report drawn from results ``R`` (a run's, a comparison's): an id (the HTML
+    element's), the key of its title, its caption and how to draw it."""
 
     key: str
-    plot: Callable[[RunResults, Lang], go.Figure]
+    plot: Callable[[R, Lang], go.Figure]
     title_key: str
-    caption: Callable[[RunResults, Lang], str]
-
-    def title(self, lang: Lang) -> str:
-        return text(self.title_key, lang)
+    caption: Callable[[R, Lang], str]
 
 
 def _reps(key: str) -> Callable[[RunResults, Lang], str]:
@@ -45,7 +46,7 @@ def _funnel_caption(results: RunResults, lang: Lang) -> str:
     return text("cap_funnel_fans", lang, tier=results.label("tier", tiers[0], lang))
 
 
-FIGURES: tuple[FigureSpec, ...] = (
+FIGURES: tuple[FigureSpec[RunResults], ...] = (
     FigureSpec("flow", plot_flow, "fig_flow", _flow_caption),
     FigureSpec("funnel", plot_funnel, "fig_funnel", _funnel_caption),
     FigureSpec(

@@ -279,6 +279,6 @@ def test_every_reason_for_an_undefined_value_is_said_in_chinese() -> None:
 def test_every_figure_has_a_title_and_a_caption(results: RunResults, lang: str) -> None:
     for spec in FIGURES:
         caption = spec.caption(results, lang)  # type: ignore[arg-type]
-        assert spec.title(lang) and caption  # type: ignore[arg-type]
+        assert text(spec.title_key, lang) and caption  # type: ignore[arg-type]
         assert bool(CJK.search(caption)) == (lang == "zh"), spec.key
     assert "铁杆粉丝" in FIGURES[1].caption(results, "zh")  # the fans step names the top tier
