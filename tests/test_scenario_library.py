@@ -82,6 +82,8 @@ def test_path_a_two_step_path_brings_the_pass_rate_ratio_more_members() -> None:
     _lower("path_five_steps", "path_two_steps", "cost_per_member")
     _lower("path_five_steps", "path_two_steps", "cac")
     ratio = _mean("path_two_steps", "new_members") / _mean("path_five_steps", "new_members")
+    # seed 11: 3.128 against 3.175 (−1.5%); the ratio of two 4-replication means has a relative SE of about
+    # 1.6% (delta method, ignoring the common random numbers that only narrow it), so 5% is about 3 SE
     assert ratio == pytest.approx((0.85 * 0.7) / (0.85 * 0.6 * 0.7 * 0.75 * 0.7), rel=0.05)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +16,16 @@ RETAIL = ROOT / "scenarios" / "retail_store_wecom.yaml"
 SCALE_REPS = 16
 SCALE_SEED = 11
 RESULT_FILES = ("summary.json", "replications.csv", "series.json", "index.html", "summary.csv")
+RUN_FOLDER = [  # every file of a finished run's folder, sorted
+    "index.html",
+    "replications.csv",
+    "resolved.yaml",
+    "run.json",
+    "series.json",
+    "summary.csv",
+    "summary.json",
+    "summary.xlsx",
+]
 
 SCALE_SCENARIO_YAML = f"""\
 extends: {RETAIL}
@@ -34,6 +45,14 @@ class ReferenceRun:
     scenario: Path
     stdout: str
     files: dict[str, bytes]
+
+    def assert_reproduced(self, result: Any, out: Path) -> None:
+        """``result``, a run of the same scenario, reps and seed into ``out``, succeeded, printed and wrote
+        the same bytes, and ``out`` holds a finished run's files and nothing else (no kept replications)."""
+        assert result.exit_code == 0, result.output
+        assert result.stdout == self.stdout
+        assert read_results(out) == self.files
+        assert sorted(p.name for p in out.iterdir()) == RUN_FOLDER
 
 
 def read_results(folder: Path) -> dict[str, bytes]:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from engine import cli
 from engine.cli import app
-from tests.engine.conftest import ROOT, SCALE_REPS, SCALE_SEED, ReferenceRun, read_results
+from tests.engine.conftest import ROOT, SCALE_REPS, SCALE_SEED, ReferenceRun
 
 RETAINED = ROOT / "scenarios" / "examples" / "seed004_retained.yaml"
 SIYU = Path(sys.executable).with_name("siyu")
@@ -42,19 +42,7 @@ def test_two_workers_give_the_same_bytes_as_one(reference_run: ReferenceRun, tmp
         reference_run.scenario,
         *("--reps", SCALE_REPS, "--seed", SCALE_SEED, "--workers", "2", "--format", "json", "--out", out),
     )
-    assert result.exit_code == 0, result.output
-    assert result.stdout == reference_run.stdout
-    assert read_results(out) == reference_run.files
-    assert sorted(p.name for p in out.iterdir()) == [
-        "index.html",
-        "replications.csv",
-        "resolved.yaml",
-        "run.json",
-        "series.json",
-        "summary.csv",
-        "summary.json",
-        "summary.xlsx",
-    ]
+    reference_run.assert_reproduced(result, out)
 
 
 def test_transaction_logs_are_identical_and_in_replication_order(

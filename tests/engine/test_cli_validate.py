@@ -106,7 +106,9 @@ def test_validate_needs_a_file() -> None:
 
 
 def test_unknown_command_is_a_usage_error() -> None:
-    assert invoke("frobnicate").exit_code == 2
+    result = invoke("frobnicate")
+    assert result.exit_code == 2
+    assert "No such command 'frobnicate'." in result.output
 
 
 def test_schema_prints_json_schema() -> None:

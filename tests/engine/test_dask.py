@@ -17,7 +17,7 @@ from engine.execution import SCHEDULER_ENV, ExecutorChoice
 from engine.output import dumps_json, replications_csv, run_summary
 from engine.runner import run
 from engine.scenario import load_scenario
-from tests.engine.conftest import ROOT, SCALE_REPS, SCALE_SEED, ReferenceRun, read_results
+from tests.engine.conftest import ROOT, SCALE_REPS, SCALE_SEED, ReferenceRun
 
 distributed = pytest.importorskip("distributed")
 
@@ -57,9 +57,7 @@ def test_a_dask_cluster_gives_the_same_bytes_as_one_process(
         *("--reps", SCALE_REPS, "--seed", SCALE_SEED, "--scheduler", scheduler, "--format", "json"),
         *("--out", out),
     )
-    assert result.exit_code == 0, result.output
-    assert result.stdout == reference_run.stdout
-    assert read_results(out) == reference_run.files
+    reference_run.assert_reproduced(result, out)
 
 
 def test_the_scheduler_can_come_from_the_environment(scheduler: str) -> None:

@@ -21,7 +21,7 @@ from engine.cli import app
 from engine.run_folder import RunFolder
 from engine.runner import ReplicationTask
 from engine.scenario import load_scenario
-from tests.engine.conftest import ROOT, SCALE_REPS, SCALE_SEED, ReferenceRun, read_results
+from tests.engine.conftest import ROOT, SCALE_REPS, SCALE_SEED, ReferenceRun
 
 SIYU = Path(sys.executable).with_name("siyu")
 RETAINED = ROOT / "scenarios" / "examples" / "seed004_retained.yaml"
@@ -109,10 +109,7 @@ def test_ctrl_c_keeps_finished_replications_and_resume_equals_an_uninterrupted_r
     wait_for_group_to_end(process.pid)
 
     resumed = invoke("--resume", out, "--workers", "2", "--format", "json")
-    assert resumed.exit_code == 0, resumed.output
-    assert resumed.stdout == reference_run.stdout
-    assert read_results(out) == reference_run.files
-    assert not (out / "replications").exists()
+    reference_run.assert_reproduced(resumed, out)  # and the kept replications/ folder is gone
 
 
 @needs_script
@@ -136,20 +133,8 @@ def test_after_sigkill_resume_runs_only_the_missing_replications(
     assert kept(out) == finished
 
     resumed, ran = resume_recording(out, monkeypatch)
-    assert resumed.exit_code == 0, resumed.output
     assert sorted(ran) == sorted(set(range(SCALE_REPS)) - finished)
-    assert resumed.stdout == reference_run.stdout
-    assert read_results(out) == reference_run.files
-    assert sorted(p.name for p in out.iterdir()) == [
-        "index.html",
-        "replications.csv",
-        "resolved.yaml",
-        "run.json",
-        "series.json",
-        "summary.csv",
-        "summary.json",
-        "summary.xlsx",
-    ]
+    reference_run.assert_reproduced(resumed, out)
 
 
 # ---------------------------------------------------------------------------------------------------------

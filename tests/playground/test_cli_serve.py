@@ -48,10 +48,17 @@ def test_a_port_in_use_is_refused_with_exit_2(scenario_folder: Path) -> None:
     assert "--port 0 for any free one" in result.output
 
 
-@pytest.mark.parametrize("option", [["--port", "70000"], ["--reps", "1"]])
-def test_out_of_range_options_exit_2(scenario_folder: Path, option: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--port", "70000"], "Invalid value for '--port': Input should be less than or equal to 65535"),
+        (["--reps", "1"], "Invalid value for '--reps': Input should be greater than or equal to 2"),
+    ],
+)
+def test_out_of_range_options_exit_2(scenario_folder: Path, option: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["serve", str(scenario_folder), *option])
     assert result.exit_code == 2
+    assert message in result.output, result.output  # refused for the option's range, not for anything else
 
 
 def test_the_default_folder_is_the_shipped_one() -> None:

@@ -27,8 +27,8 @@ from engine.scenario.references import check_references
 from engine.scenario.schema import Scenario
 from engine.theory import exponential_survival, hazard_from_period_rate
 from tests.engine.model.conftest import merge
+from tests.engine.model.scenarios import NEUTRAL_EXITS, Z, assert_survival, campaign, member_scenario
 
-Z = 4.0  # tolerance in standard errors
 SEED = 20240614
 
 # ============================================================================ referrals
@@ -204,7 +204,7 @@ def test_tier_rates_apply_to_the_members_of_each_tier(build_scenario: Any) -> No
     )
     ledger = simulate(scenario, SEED)
     buyers = int(np.sum(~np.isnan(ledger.people.first_purchase_day) & (ledger.people.source == 0)))
-    assert 0.4 * N < buyers < 0.6 * N
+    assert abs(buyers - 0.5 * N) < Z * math.sqrt(N * 0.25), buyers  # binomial(N, 0.5)
     expected = (buyers * by_tier + (N - buyers) * default) * QUALITY / 30 * (ACQUISITION - STEP)
     friends = int(ledger.visitors[1])
     assert abs(friends - expected) < Z * math.sqrt(expected), (friends, expected)
@@ -308,32 +308,13 @@ SURVIVAL_DAYS = (30, 90, 180)
 
 def carrier_scenario(build_scenario: Any, carrier: dict[str, Any]) -> Scenario:
     """N_MEMBERS joining one carrier on day 0, every exit multiplier other than the carrier's own 1."""
-    return build_scenario(
-        {
-            "horizon": {"acquisition_days": 1, "horizon_days": 200, "clv_horizon_days": 180},
-            "sources": [
-                {
-                    "id": "src",
-                    "arrivals": "fixed",
-                    "reach": {"organic_per_day": N_MEMBERS},
-                    "first_purchase_probability": 0.0,
-                    "take_rate": 1.0,
-                    "path": "add",
-                }
-            ],
-            "paths": [{"id": "add", "carrier": "wecom"}],
-            "carriers": [
-                {
-                    "id": "wecom",
-                    "kind": "wecom",
-                    "monthly_exit_rate": MONTHLY_EXIT,
-                    "capacity_per_account": 100_000,
-                    **carrier,
-                }
-            ],
-            "activation": {"window_days": 0, "activation_rate": 1.0, "unactivated_exit_multiplier": 1.0},
-            "lifecycle": {"dormant_exit_multiplier": 1.0},
-        }
+    return member_scenario(
+        build_scenario,
+        members=N_MEMBERS,
+        horizon=200,
+        clv=180,
+        carrier={"monthly_exit_rate": MONTHLY_EXIT, "capacity_per_account": 100_000, **carrier},
+        **NEUTRAL_EXITS,
     )
 
 
@@ -365,15 +346,9 @@ def test_persona_and_seed_users_scale_the_exit_hazard(
 ) -> None:
     """S(t) = exp(−h·factor·t), h the carrier's hazard from its monthly exit rate; binomial SE."""
     ledger = simulate(carrier_scenario(build_scenario, carrier), SEED)
-    people = ledger.people
-    members = ~np.isnan(people.join_day)
-    assert members.sum() == N_MEMBERS
     hazard = factor * hazard_from_period_rate(MONTHLY_EXIT, 30)
     for days in SURVIVAL_DAYS:
-        share = float(np.mean(people.leave_day[members] > people.join_day[members] + days))
-        expected = exponential_survival(days, hazard)
-        se = math.sqrt(expected * (1 - expected) / N_MEMBERS)
-        assert abs(share - expected) < Z * se, (case, days, share, expected, se)
+        assert_survival(ledger, days, exponential_survival(days, hazard), N_MEMBERS, case)
 
 
 def test_seed_users_cost_per_account_and_day(build_scenario: Any) -> None:
@@ -415,45 +390,11 @@ def test_a_persona_raises_responses_to_touches(
 ) -> None:
     """One send on day 5 reaching all 5 000 members: responders ≈ reached × min(1, p × 1.5) with a persona
     (binomial SE; all of them when capped at 1), reached × p without one."""
-    scenario = build_scenario(
-        {
-            "horizon": {"acquisition_days": 1, "horizon_days": 31, "clv_horizon_days": 30},
-            "sources": [
-                {
-                    "id": "src",
-                    "arrivals": "fixed",
-                    "reach": {"organic_per_day": N_TOUCHED},
-                    "first_purchase_probability": 0.0,
-                    "take_rate": 1.0,
-                    "path": "add",
-                }
-            ],
-            "paths": [{"id": "add", "carrier": "wecom"}],
-            "carriers": [
-                {
-                    "id": "wecom",
-                    "kind": "wecom",
-                    "monthly_exit_rate": 0.0,
-                    "capacity_per_account": 1_000_000,
-                    "persona": persona,
-                    "persona_response_multiplier": 1.5,
-                }
-            ],
-            "behaviour": {
-                "purchase_rate": {"dist": "fixed", "value": 0.0},
-                "dropout": {"dist": "fixed", "value": 0.0},
-            },
-            "disturbance": {"exit_probability_per_excess_touch": 0.0},
-            "campaigns": [
-                {
-                    "id": "push",
-                    "channel": "moments",
-                    "carrier": "wecom",
-                    "schedule": {"days": [5.0]},
-                    "response": {"default": response},
-                }
-            ],
-        }
+    scenario = member_scenario(
+        build_scenario,
+        [campaign(schedule={"days": [5.0]}, response={"default": response})],
+        members=N_TOUCHED,
+        carrier={"persona": persona, "persona_response_multiplier": 1.5},
     )
     ledger = simulate(scenario, SEED)
     reached = int(ledger.campaign_reached[0])

@@ -71,7 +71,10 @@ def clinic(
 def test_adviser_queue_mean_wait_matches_erlang_c() -> None:
     """M/M/2 with λ = 40/day, μ = 24/day (60-minute consultations, round the clock): ρ = 0.83,
     W_q = C(2, 5/3) / (2μ − λ) = 0.0947 days. Waits are autocorrelated, so the SE comes from independent
-    replications (one mean per replication), each a long run whose start-up bias is small."""
+    replications (one mean per replication), each a long run whose start-up bias is small (dropping the
+    first 200 leads, ~5 days, against a relaxation time of 1/(μ(1 − √ρ)²) ≈ 5.5 days). With seed 5 the
+    mean wait is 0.5 SE and the waiting share 2.2 SE from theory; a 10% slower service (66 minutes) puts
+    them 9 and 29 SE away."""
     reps = 6
     means = []
     waited = []
@@ -83,10 +86,10 @@ def test_adviser_queue_mean_wait_matches_erlang_c() -> None:
     service_rate = 24 * 60 / MINUTES
     expected = mmc_mean_wait(ARRIVALS_PER_DAY, service_rate, SERVERS)
     se = np.std(means, ddof=1) / math.sqrt(reps)
-    assert abs(np.mean(means) - expected) < 4 * se + 1e-3, (np.mean(means), expected, se)
+    assert abs(np.mean(means) - expected) < 4 * se, (np.mean(means), expected, se)
     expected_wait_share = erlang_c_wait_probability(ARRIVALS_PER_DAY, service_rate, SERVERS)
     se_share = np.std(waited, ddof=1) / math.sqrt(reps)
-    assert abs(np.mean(waited) - expected_wait_share) < 4 * se_share + 1e-3
+    assert abs(np.mean(waited) - expected_wait_share) < 4 * se_share, (np.mean(waited), expected_wait_share)
 
 
 def test_utilisation_is_the_offered_load_per_adviser() -> None:
@@ -94,6 +97,8 @@ def test_utilisation_is_the_offered_load_per_adviser() -> None:
     ledger = simulate(clinic(200.0), seed=3)
     metrics = compute_metrics(ledger)
     expected = ARRIVALS_PER_DAY / (SERVERS * 24 * 60 / MINUTES) * 200 / 230  # arrivals stop after day 200
+    # Across seeds 3-8 the utilisation has sd 0.0098 (1.4% of 0.72), so 5% is ~3.7 sd; seed 3 is 1.1% low.
+    # A 10% slower service would put it 10% high.
     assert metrics["staff_utilisation"] == pytest.approx(expected, rel=0.05)
     assert metrics["mean_wait_days"] == pytest.approx(float(ledger.lead_wait_days.mean()))
 

@@ -23,8 +23,9 @@ from engine.theory import (
     geometric_poisson_expected_purchases,
     hazard_from_period_rate,
 )
+from tests.engine.model.conftest import merge
+from tests.engine.model.scenarios import NEUTRAL_EXITS, Z, assert_survival, member_scenario
 
-Z = 4.0  # tolerance in standard errors
 SEED = 20240611
 
 
@@ -47,35 +48,16 @@ SURVIVAL_DAYS = (30, 90, 180)
 
 
 def exit_scenario(build_scenario: Any, **extra: Any) -> Any:
-    """~N_MEMBERS members joining one carrier on day 0 (uniform within the day); every exit multiplier 1
-    unless ``extra`` says otherwise; step 7 days, so exit clocks are carried over ~26 reviews."""
-    overrides: dict[str, Any] = {
-        "horizon": {"acquisition_days": 1, "horizon_days": 200, "clv_horizon_days": 180},
-        "sources": [
-            {
-                "id": "src",
-                "arrivals": "fixed",
-                "reach": {"organic_per_day": N_MEMBERS},
-                "first_purchase_probability": 0.0,
-                "take_rate": 1.0,
-                "path": "add",
-                **extra.pop("source", {}),
-            }
-        ],
-        "paths": [{"id": "add", "carrier": "wecom"}],
-        "carriers": [{"id": "wecom", "monthly_exit_rate": MONTHLY_EXIT, "capacity_per_account": 100_000}],
-        "activation": {"window_days": 0, "activation_rate": 1.0, "unactivated_exit_multiplier": 1.0},
-        "lifecycle": {"dormant_exit_multiplier": 1.0},
-    }
-    overrides.update(extra)
-    return build_scenario(overrides)
-
-
-def survival_share(ledger: Ledger, days: float) -> tuple[float, int]:
-    people = ledger.people
-    members = ~np.isnan(people.join_day)
-    stayed = people.leave_day[members] > people.join_day[members] + days
-    return float(stayed.mean()), int(members.sum())
+    """N_MEMBERS members joining one carrier on day 0 (uniform within the day), buying nothing; every exit
+    multiplier 1 unless ``extra`` says otherwise; step 7 days, so exit clocks are carried over ~26 reviews."""
+    return member_scenario(
+        build_scenario,
+        members=N_MEMBERS,
+        horizon=200,
+        clv=180,
+        carrier={"monthly_exit_rate": MONTHLY_EXIT, "capacity_per_account": 100_000},
+        **merge(NEUTRAL_EXITS, extra),
+    )
 
 
 def test_constant_hazard_exit_is_exponential(build_scenario: Any) -> None:
@@ -83,13 +65,11 @@ def test_constant_hazard_exit_is_exponential(build_scenario: Any) -> None:
     metrics = compute_metrics(ledger)
     hazard = hazard_from_period_rate(MONTHLY_EXIT, 30)
     for days in SURVIVAL_DAYS:
-        share, n = survival_share(ledger, days)
-        assert n == N_MEMBERS
-        expected = exponential_survival(days, hazard)
         # Each member independently stays past `days` with probability S: binomial SE sqrt(S(1−S)/n).
-        se = math.sqrt(expected * (1 - expected) / n)
-        assert abs(share - expected) < Z * se, (days, share, expected, se)
+        assert_survival(ledger, days, exponential_survival(days, hazard), N_MEMBERS)
         # Everyone joined on day 0 < horizon − 180, so the retention metric is this very share.
+        people = ledger.people
+        share = np.mean(people.leave_day > people.join_day + days)
         assert metrics[f"retention_d{days}"] == pytest.approx(share, abs=1e-12)
 
 
@@ -120,10 +100,7 @@ def test_constant_exit_multipliers_scale_the_hazard(
     ledger = simulate(exit_scenario(build_scenario, **extra), SEED)
     hazard = hazard_factor * hazard_from_period_rate(MONTHLY_EXIT, 30)
     for days in SURVIVAL_DAYS:
-        share, n = survival_share(ledger, days)
-        expected = exponential_survival(days, hazard)
-        se = math.sqrt(expected * (1 - expected) / n)  # binomial, as above
-        assert abs(share - expected) < Z * se, (case, days, share, expected, se)
+        assert_survival(ledger, days, exponential_survival(days, hazard), N_MEMBERS, case)
 
 
 def test_pending_reward_raises_the_hazard_until_fulfilment(build_scenario: Any) -> None:
@@ -137,10 +114,8 @@ def test_pending_reward_raises_the_hazard_until_fulfilment(build_scenario: Any) 
     ledger = simulate(exit_scenario(build_scenario, **extra), SEED)
     hazard = hazard_from_period_rate(MONTHLY_EXIT, 30)
     for days in (5.0, 10.0, 30.0, 90.0):
-        share, n = survival_share(ledger, days)
         expected = math.exp(-hazard * (factor * min(days, delay) + max(days - delay, 0.0)))
-        se = math.sqrt(expected * (1 - expected) / n)  # binomial
-        assert abs(share - expected) < Z * se, (days, share, expected, se)
+        assert_survival(ledger, days, expected, N_MEMBERS)
 
 
 def test_two_carriers_keep_a_member_until_the_last_exit(build_scenario: Any) -> None:
@@ -165,13 +140,40 @@ def test_two_carriers_keep_a_member_until_the_last_exit(build_scenario: Any) -> 
     h1 = hazard_from_period_rate(MONTHLY_EXIT, 30)
     h2 = hazard_from_period_rate(second_rate, 30)
     for days in SURVIVAL_DAYS:
-        share, n = survival_share(ledger, days)
         expected = 1 - (1 - exponential_survival(days, h1)) * (1 - exponential_survival(days, h2))
-        se = math.sqrt(expected * (1 - expected) / n)  # binomial
-        assert abs(share - expected) < Z * se, (days, share, expected, se)
+        assert_survival(ledger, days, expected, N_MEMBERS)
 
 
 # ============================================================================ b. BG/NBD
+def fixed(value: float) -> dict[str, Any]:
+    return {"dist": "fixed", "value": value}
+
+
+def buyers_scenario(
+    build_scenario: Any,
+    n: int,
+    purchase_rate: dict[str, Any],
+    dropout: dict[str, Any],
+    **sections: Any,
+) -> Any:
+    """``n`` customers arriving on day 0 and buying on arrival, never members, then buying at
+    ``purchase_rate`` (per day) and dropping out with probability ``dropout`` after each repeat."""
+    return build_scenario(
+        {
+            "sources": [
+                {
+                    "id": "src",
+                    "arrivals": "fixed",
+                    "reach": {"organic_per_day": n},
+                    "first_purchase_probability": 1.0,
+                }
+            ],
+            "behaviour": {"purchase_rate": purchase_rate, "dropout": dropout},
+            **sections,
+        }
+    )
+
+
 N_CUSTOMERS = 50_000
 R, ALPHA, A, B = (CDNOW_BGNBD_PARAMS[k] for k in ("r", "alpha", "a", "b"))
 WEEKS = (13, 39, 78)
@@ -184,22 +186,12 @@ def bgnbd_ledger(build_scenario: Any) -> Ledger:
     λ per week ~ Gamma(r, rate α) means λ per day = λ/7 ~ Gamma(r, rate 7α): the purchase-rate
     distribution in days has rate α·7 (α is in weeks).
     """
-    scenario = build_scenario(
-        {
-            "horizon": {"acquisition_days": 1, "horizon_days": 560, "clv_horizon_days": 546},
-            "sources": [
-                {
-                    "id": "src",
-                    "arrivals": "fixed",
-                    "reach": {"organic_per_day": N_CUSTOMERS},
-                    "first_purchase_probability": 1.0,
-                }
-            ],
-            "behaviour": {
-                "purchase_rate": {"dist": "gamma", "shape": R, "rate": ALPHA * 7},
-                "dropout": {"dist": "beta", "a": A, "b": B},
-            },
-        }
+    scenario = buyers_scenario(
+        build_scenario,
+        N_CUSTOMERS,
+        purchase_rate={"dist": "gamma", "shape": R, "rate": ALPHA * 7},
+        dropout={"dist": "beta", "a": A, "b": B},
+        horizon={"acquisition_days": 1, "horizon_days": 560, "clv_horizon_days": 546},
     )
     return simulate(scenario, SEED)
 
@@ -233,25 +225,7 @@ def test_dropout_comes_after_repeat_purchases_only(build_scenario: Any) -> None:
     """Dropout 0.3 after each repeat, fast buyers, long horizon: repeats ~ Geometric(0.3) on {1, 2, ...},
     mean 1/p, variance (1 − p)/p²; the first purchase never ends a customer's buying."""
     p, n = 0.3, 20_000
-    ledger = simulate(
-        build_scenario(
-            {
-                "sources": [
-                    {
-                        "id": "src",
-                        "arrivals": "fixed",
-                        "reach": {"organic_per_day": n},
-                        "first_purchase_probability": 1.0,
-                    }
-                ],
-                "behaviour": {
-                    "purchase_rate": {"dist": "fixed", "value": 2.0},
-                    "dropout": {"dist": "fixed", "value": p},
-                },
-            }
-        ),
-        SEED,
-    )
+    ledger = simulate(buyers_scenario(build_scenario, n, fixed(2.0), fixed(p)), SEED)
     repeats = purchase_counts(ledger) - 1
     # P(a customer's k-th repeat falls after the 199-day horizon) is negligible at 2 purchases a day.
     assert repeats.min() >= 1
@@ -351,25 +325,7 @@ def test_leaving_the_private_domain_drops_the_rate_back(build_scenario: Any) -> 
 def test_geometric_poisson_buyer_without_membership(build_scenario: Any) -> None:
     """Known λ and p, no membership: repeats in (first, first + T] average (1 − e^{−λpT})/p."""
     lam, p, window, n = 0.1, 0.2, 150.0, 20_000
-    ledger = simulate(
-        build_scenario(
-            {
-                "sources": [
-                    {
-                        "id": "src",
-                        "arrivals": "fixed",
-                        "reach": {"organic_per_day": n},
-                        "first_purchase_probability": 1.0,
-                    }
-                ],
-                "behaviour": {
-                    "purchase_rate": {"dist": "fixed", "value": lam},
-                    "dropout": {"dist": "fixed", "value": p},
-                },
-            }
-        ),
-        SEED,
-    )
+    ledger = simulate(buyers_scenario(build_scenario, n, fixed(lam), fixed(p)), SEED)
     counts = purchases_in_window(ledger, ledger.people.first_purchase_day, window)
     expected = geometric_poisson_expected_purchases(lam, p, window)
     se = counts.std(ddof=1) / math.sqrt(counts.size)  # SE of the mean from the sample sd

@@ -302,27 +302,34 @@ def test_extends_remove(tmp_path: Path) -> None:
     assert [carrier.id for carrier in scenario.carriers] == ["wecom"]
 
 
-def test_extends_remove_unknown_id(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("variant_items", "message"),
+    [
+        pytest.param(
+            "  - {id: tv, remove: true}\n",
+            r"variant\.yaml:3: sources\[tv\]: cannot remove 'tv': the base defines no such item; "
+            r"base ids: douyin, store",
+            id="remove-unknown-id",
+        ),
+        pytest.param(
+            "  - id: store\n    remove: true\n    kind: paid\n",
+            r"variant\.yaml:4: sources\[store\]\.remove: to remove a base item write only",
+            id="remove-with-other-keys",
+        ),
+        pytest.param(
+            "  - {id: tv}\n  - {id: tv, spend_per_day: 1}\n",
+            r"variant\.yaml:4: sources\[tv\]: id 'tv' appears twice .*line 3",
+            id="same-id-twice",
+        ),
+    ],
+)
+def test_extends_bad_list_item_points_at_the_variant_line(
+    tmp_path: Path, variant_items: str, message: str
+) -> None:
+    """A variant of BASE_YAML whose ``sources:`` list (from line 3) holds ``variant_items``."""
     write(tmp_path, "base.yaml", BASE_YAML)
-    variant = write(tmp_path, "variant.yaml", "extends: base.yaml\nsources:\n  - {id: tv, remove: true}\n")
-    with pytest.raises(
-        ScenarioError,
-        match=r"variant\.yaml:3: sources\[tv\]: cannot remove 'tv': the base defines no such item; "
-        r"base ids: douyin, store",
-    ):
-        load_scenario(variant)
-
-
-def test_extends_remove_with_other_keys(tmp_path: Path) -> None:
-    write(tmp_path, "base.yaml", BASE_YAML)
-    variant = write(
-        tmp_path,
-        "variant.yaml",
-        "extends: base.yaml\nsources:\n  - id: store\n    remove: true\n    kind: paid\n",
-    )
-    with pytest.raises(
-        ScenarioError, match=r"variant\.yaml:4: sources\[store\]\.remove: to remove a base item write only"
-    ):
+    variant = write(tmp_path, "variant.yaml", "extends: base.yaml\nsources:\n" + variant_items)
+    with pytest.raises(ScenarioError, match=message):
         load_scenario(variant)
 
 
@@ -336,19 +343,6 @@ def test_remove_without_extends_is_an_unknown_key(tmp_path: Path) -> None:
         r"\('remove: true' removes a base item only in a file that extends another\)",
     ):
         load_scenario(path)
-
-
-def test_extends_same_id_twice_in_a_variant(tmp_path: Path) -> None:
-    write(tmp_path, "base.yaml", BASE_YAML)
-    variant = write(
-        tmp_path,
-        "variant.yaml",
-        "extends: base.yaml\nsources:\n  - {id: tv}\n  - {id: tv, spend_per_day: 1}\n",
-    )
-    with pytest.raises(
-        ScenarioError, match=r"variant\.yaml:4: sources\[tv\]: id 'tv' appears twice .*line 3"
-    ):
-        load_scenario(variant)
 
 
 def test_extends_chain_and_relative_paths(tmp_path: Path) -> None:
