@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shlex
 import signal
-import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -15,13 +14,13 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from engine.cli_calibrate import calibrate_command
 from engine.cli_common import (
     DEFAULT_REPS,
     DEFAULT_SEED,
     EXIT_INVALID,
+    ForceOption,
     FormatOption,
     OutputFormat,
     QuietOption,
@@ -31,7 +30,9 @@ from engine.cli_common import (
     WorkersOption,
     exit_on_siyu_error,
     load_with_warnings,
+    max_reps_option,
     show_progress,
+    table_console,
 )
 from engine.cli_compare import compare as compare_command
 from engine.cli_optimize import optimize_command
@@ -96,7 +97,7 @@ def run(
         Path | None, typer.Option(help="Write results to this folder (kept as replications finish).")
     ] = None,
     output_format: FormatOption = OutputFormat.table,
-    force: Annotated[bool, typer.Option(help="Overwrite results in a non-empty --out folder.")] = False,
+    force: ForceOption = False,
     transactions: Annotated[
         bool, typer.Option(help="With --out: also write transactions.parquet (every purchase).")
     ] = False,
@@ -122,14 +123,7 @@ def run(
         ),
     ] = None,
     max_reps: Annotated[
-        int | None,
-        typer.Option(
-            "--max-reps",
-            min=2,
-            max=100_000,
-            help="With --precision: the most replications to run.",
-            show_default=str(DEFAULT_MAX_REPS),
-        ),
+        int | None, max_reps_option("With --precision: the most replications to run.")
     ] = None,
     lang: Annotated[
         ReportLanguage,
@@ -359,7 +353,7 @@ def _resume_hint(folder: RunFolder) -> str:
 
 
 def _print_tables(scenario: Scenario, result: RunResult) -> None:
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    console = table_console()
     currency = scenario.meta.currency
     plural = "" if result.reps == 1 else "s"
     title = f"{scenario.meta.name} — {result.reps} replication{plural}, seed {result.seed}, 95% CI"

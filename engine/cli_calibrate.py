@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from engine.calibrate.choices import ModelName, Returns, TimeUnit
-from engine.cli_common import FormatOption, OutputFormat, exit_on_siyu_error
+from engine.cli_common import FormatOption, OutputFormat, exit_on_siyu_error, table_console
 from engine.errors import CalibrationError
 from engine.output import dumps_json
 
@@ -132,7 +130,7 @@ def _print_tables(result: Calibration, out: Path | None, customers_out: Path | N
         tracking_table,
     )
 
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    console = table_console()
     for table in (
         data_table(result),
         parameters_table(result),

@@ -10,19 +10,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
 from engine.errors import SiyuError
 from engine.execution import SCHEDULER_ENV
 from engine.execution.choice import INSTALL_DASK
+from engine.precision import DEFAULT_MAX_REPS
 from engine.scenario import LoadedScenario, load_scenario
 
 EXIT_INVALID = 2
 """Exit code for invalid input (a bad scenario, a bad option), as for click's usage errors."""
 DEFAULT_REPS = 20
 DEFAULT_SEED = 1
+METRIC_NAMES_HINT = "e.g. cac, clv, retention_d90, profit; a name that is not a metric lists them all"
+"""For the help of a command's ``--metric``."""
 
 
 class OutputFormat(StrEnum):
@@ -43,6 +47,7 @@ SeedOption = Annotated[
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or json (one JSON object).")]
 QuietOption = Annotated[bool, typer.Option(help="No progress bar.")]
+ForceOption = Annotated[bool, typer.Option(help="Overwrite results in a non-empty --out folder.")]
 WorkersOption = Annotated[
     int | None,
     typer.Option(
@@ -60,6 +65,11 @@ SchedulerOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def max_reps_option(help: str) -> Any:
+    """``--max-reps``: the same bounds and default in every command; ``help`` says what it limits there."""
+    return typer.Option("--max-reps", min=2, max=100_000, help=help, show_default=str(DEFAULT_MAX_REPS))
 
 
 @contextmanager
@@ -81,6 +91,11 @@ def load_with_warnings(file: Path) -> LoadedScenario:
     for warning in loaded.warnings:
         typer.echo(warning, err=True)
     return loaded
+
+
+def table_console() -> Console:
+    """A console for tables on stdout: the terminal's width, or 140 columns when stdout is redirected."""
+    return Console(width=None if sys.stdout.isatty() else 140)
 
 
 def show_progress(quiet: bool) -> bool:

@@ -6,18 +6,17 @@ Wiring only (load → run → write); the work is in :mod:`engine.compare`.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 import typer
-from rich.console import Console
 
 from engine.cli_common import (
     DEFAULT_REPS,
     DEFAULT_SEED,
+    ForceOption,
     FormatOption,
     OutputFormat,
     QuietOption,
@@ -27,7 +26,9 @@ from engine.cli_common import (
     WorkersOption,
     exit_on_siyu_error,
     load_with_warnings,
+    max_reps_option,
     show_progress,
+    table_console,
 )
 from engine.cli_progress import progress_bar
 from engine.cli_report import write_comparison_report
@@ -108,7 +109,7 @@ def compare(
             "index.html (in --lang) to this folder."
         ),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Overwrite results in a non-empty --out folder.")] = False,
+    force: ForceOption = False,
     metric: Annotated[
         list[str] | None,
         typer.Option(
@@ -160,14 +161,7 @@ def compare(
         ),
     ] = None,
     max_reps: Annotated[
-        int | None,
-        typer.Option(
-            "--max-reps",
-            min=2,
-            max=100_000,
-            help="With --select-best: most replications of any plan.",
-            show_default=str(DEFAULT_MAX_REPS),
-        ),
+        int | None, max_reps_option("With --select-best: most replications of any plan.")
     ] = None,
     quiet: QuietOption = False,
     workers: WorkersOption = None,
@@ -358,7 +352,7 @@ def _print(
     judged: tuple[tuple[Verdict, ...], ...],
     selection: Selection | None,
 ) -> None:
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    console = table_console()
     for plan in range(1, len(comparison.names)):
         console.print(difference_table(comparison, plan, judged[plan]))
     for line in verdict_lines(comparison, judged, request.language):

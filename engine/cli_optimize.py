@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from engine.cli_common import (
     DEFAULT_SEED,
+    METRIC_NAMES_HINT,
     FormatOption,
     OutputFormat,
     QuietOption,
@@ -21,9 +20,9 @@ from engine.cli_common import (
     exit_on_siyu_error,
     load_with_warnings,
     show_progress,
+    table_console,
 )
 from engine.cli_progress import progress_bar
-from engine.cli_sweep import METRIC_NAMES_HINT, ci_text, difference_text
 from engine.execution import ExecutorChoice
 from engine.levers import LeverError
 from engine.metrics import METRIC_INFO
@@ -37,7 +36,7 @@ from engine.optimize import (
     resolve_spend_levers,
 )
 from engine.output import dumps_json
-from engine.presentation import format_value
+from engine.presentation import ci_text, difference_text, format_value, metric_label
 from engine.sweep import better, check_metric
 
 
@@ -117,7 +116,7 @@ def optimize_command(
 
 def print_optimum(result: OptimizeResult) -> None:
     """The best split beside the scenario as written, and the metric of both on fresh replications."""
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    console = table_console()
     info = METRIC_INFO[result.metric]
     currency = result.scenario.meta.currency
     title = (
@@ -135,9 +134,9 @@ def print_optimum(result: OptimizeResult) -> None:
         split.add_row(lever.path, f"{written:,.2f}", f"{best:,.2f}", f"{100 * best / result.budget:.1f}%")
     split.add_row("total", f"{sum(result.as_written):,.2f}", f"{sum(result.best):,.2f}", "100.0%")
     console.print(split)
-    unit = f" ({currency})" if info.unit == "money" else ""
     outcome = Table(
-        title=f"{info.zh} {info.name}{unit} on {result.confirm_reps} fresh replications", title_justify="left"
+        title=f"{metric_label(info, currency)} on {result.confirm_reps} fresh replications",
+        title_justify="left",
     )
     outcome.add_column("", no_wrap=True)
     outcome.add_column("均值 mean", justify="right", no_wrap=True)

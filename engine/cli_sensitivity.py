@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from engine.cli_common import (
     DEFAULT_SEED,
+    METRIC_NAMES_HINT,
     FormatOption,
     OutputFormat,
     QuietOption,
@@ -23,14 +22,14 @@ from engine.cli_common import (
     exit_on_siyu_error,
     load_with_warnings,
     show_progress,
+    table_console,
 )
 from engine.cli_progress import progress_bar
-from engine.cli_sweep import METRIC_NAMES_HINT
 from engine.execution import ExecutorChoice, ProgressCallback
 from engine.levers import LeverError, enumerate_levers
 from engine.metrics import METRIC_INFO, MetricInfo
 from engine.output import dumps_json
-from engine.presentation import format_value
+from engine.presentation import format_value, metric_label
 from engine.sensitivity import (
     DEFAULT_CHANGE,
     DEFAULT_REPS,
@@ -121,7 +120,7 @@ def sensitivity_command(
         if output_format is OutputFormat.json:
             typer.echo(dumps_json(sensitivity_summary(scenario, result, global_result)))
             return
-        console = Console(width=None if sys.stdout.isatty() else 140)
+        console = table_console()
         info = METRIC_INFO[metric]
         console.print(_tornado_table(scenario.meta.name, result, info, scenario.meta.currency))
         for line in _tornado_notes(result):
@@ -146,10 +145,9 @@ def _percent(update: Callable[[int], None]) -> ProgressCallback:
 
 
 def _tornado_table(name: str, result: Tornado, info: MetricInfo, currency: str) -> Table:
-    unit = f" ({currency})" if info.unit == "money" else ""
     base = result.base
     title = (
-        f"{name} — tornado 龙卷风图: {info.zh} {info.name}{unit}, base {format_value(base.mean, info)}; "
+        f"{name} — tornado 龙卷风图: {metric_label(info, currency)}, base {format_value(base.mean, info)}; "
         f"each lever ×{1 - result.change:g} and ×{1 + result.change:g} one at a time; paired effect "
         f"(95% CI) over {result.reps} replications on seed {result.seed}; {result.runs} runs"
     )

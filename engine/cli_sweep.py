@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from engine.cli_common import (
     DEFAULT_REPS,
     DEFAULT_SEED,
+    METRIC_NAMES_HINT,
+    ForceOption,
     FormatOption,
     OutputFormat,
     QuietOption,
@@ -23,14 +23,14 @@ from engine.cli_common import (
     exit_on_siyu_error,
     load_with_warnings,
     show_progress,
+    table_console,
 )
 from engine.cli_progress import progress_bar
 from engine.execution import ExecutorChoice
 from engine.levers import LeverError
 from engine.metrics import METRIC_INFO, MetricInfo
 from engine.output import dumps_json, prepare_output_dir, write_text_atomic
-from engine.presentation import format_value
-from engine.stats import Difference, Summary
+from engine.presentation import ci_text, difference_text, format_value, metric_label
 from engine.sweep import SweepResult, better, check_metric, grid, parse_axes, sweep, sweep_csv, sweep_summary
 
 VaryOption = Annotated[
@@ -42,7 +42,6 @@ VaryOption = Annotated[
         show_default=False,
     ),
 ]
-METRIC_NAMES_HINT = "e.g. cac, clv, retention_d90, profit; a name that is not a metric lists them all"
 MetricOption = Annotated[str, typer.Option(help=f"Metric whose best point is marked ({METRIC_NAMES_HINT}).")]
 
 
@@ -56,7 +55,7 @@ def sweep_command(
     out: Annotated[
         Path | None, typer.Option(help="Also write sweep.json and sweep.csv to this folder.")
     ] = None,
-    force: Annotated[bool, typer.Option(help="Overwrite results in a non-empty --out folder.")] = False,
+    force: ForceOption = False,
     quiet: QuietOption = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -99,10 +98,9 @@ def sweep_command(
 
 def print_sweep(result: SweepResult) -> None:
     """The sweep as a table (a line, or a 2-D grid of means) and a sentence about its best point."""
-    console = Console(width=None if sys.stdout.isatty() else 140)
+    console = table_console()
     info = METRIC_INFO[result.metric]
-    currency = result.scenario.meta.currency
-    label = f"{info.zh} {info.name}" + (f" ({currency})" if info.unit == "money" else "")
+    label = metric_label(info, result.scenario.meta.currency)
     title = (
         f"{result.scenario.meta.name} — {label}, {better(result.metric)} is better; "
         f"{result.reps} replications per point on seed {result.seed} (paired), 95% CI"
@@ -168,21 +166,4 @@ def _best_sentence(result: SweepResult, info: MetricInfo) -> str:
     if best.runner_up is not None and best.versus_runner_up is not None:
         runner = ", ".join(f"{value:g}" for value in result.points[best.runner_up].values)
         text += f"; vs runner-up 次优 ({runner}): {difference_text(best.versus_runner_up, info)}"
-    return text
-
-
-def ci_text(summary: Summary, info: MetricInfo) -> str:
-    if summary.ci_low is None or summary.ci_high is None:
-        return "—"
-    return f"{format_value(summary.ci_low, info)} – {format_value(summary.ci_high, info)}"
-
-
-def difference_text(difference: Difference, info: MetricInfo) -> str:
-    if difference.diff_mean is None:
-        return "—"
-    sign = "+" if difference.diff_mean >= 0 else ""
-    text = f"{sign}{format_value(difference.diff_mean, info)}"
-    if difference.ci_low is not None and difference.ci_high is not None:
-        text += f" ({format_value(difference.ci_low, info)} – {format_value(difference.ci_high, info)}"
-        text += f", p={difference.p_value:.2g})" if difference.p_value is not None else ")"
     return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from engine.metrics import DIMENSION_METRICS, METRIC_INFO, METRICS, MetricInfo
-from engine.stats import Summary
+from engine.stats import Difference, Summary
 
 
 def format_value(value: float | None, info: MetricInfo) -> str:
@@ -23,15 +23,29 @@ def format_value(value: float | None, info: MetricInfo) -> str:
     return f"{value:,.2f}"
 
 
-def _label(info: MetricInfo, currency: str) -> str:
+def metric_label(info: MetricInfo, currency: str) -> str:
+    """A metric's Chinese and English names, with the currency of money: "获客成本 cac (CNY)"."""
     unit = f" ({currency})" if info.unit == "money" else ""
     return f"{info.zh} {info.name}{unit}"
 
 
-def _ci(summary: Summary, info: MetricInfo) -> str:
+def ci_text(summary: Summary, info: MetricInfo) -> str:
+    """A summary's 95% CI as "low – high"; "—" when it has none."""
     if summary.ci_low is None or summary.ci_high is None:
         return "—"
     return f"{format_value(summary.ci_low, info)} – {format_value(summary.ci_high, info)}"
+
+
+def difference_text(difference: Difference, info: MetricInfo) -> str:
+    """A paired difference as "+mean (low – high, p=…)"; "—" when it is undefined."""
+    if difference.diff_mean is None:
+        return "—"
+    sign = "+" if difference.diff_mean >= 0 else ""
+    text = f"{sign}{format_value(difference.diff_mean, info)}"
+    if difference.ci_low is not None and difference.ci_high is not None:
+        text += f" ({format_value(difference.ci_low, info)} – {format_value(difference.ci_high, info)}"
+        text += f", p={difference.p_value:.2g})" if difference.p_value is not None else ")"
+    return text
 
 
 def _note(summary: Summary, info: MetricInfo) -> str:
@@ -57,7 +71,10 @@ def metrics_table(title: str, summaries: dict[str, Summary], currency: str) -> T
     for info in METRICS:
         summary = summaries[info.name]
         table.add_row(
-            _label(info, currency), format_value(summary.mean, info), _ci(summary, info), _note(summary, info)
+            metric_label(info, currency),
+            format_value(summary.mean, info),
+            ci_text(summary, info),
+            _note(summary, info),
         )
     return table
 
@@ -94,5 +111,5 @@ def breakdown_table(dimension: str, groups: dict[str, dict[str, Summary]], curre
         infos = tuple(METRIC_INFO[name] for name in BREAKDOWN_ROWS)
     for info in infos:
         values = (format_value(groups[group][info.name].mean, info) for group in groups)
-        table.add_row(_label(info, currency), *values)
+        table.add_row(metric_label(info, currency), *values)
     return table

@@ -10,13 +10,8 @@ from engine.compare.paired import Comparison
 from engine.compare.selection import Selection
 from engine.compare.verdicts import Language, Verdict, format_p
 from engine.metrics import METRICS, MetricInfo
-from engine.presentation import format_value
+from engine.presentation import format_value, metric_label
 from engine.stats import Difference
-
-
-def _label(info: MetricInfo, currency: str) -> str:
-    unit = f" ({currency})" if info.unit == "money" else ""
-    return f"{info.zh} {info.name}{unit}"
 
 
 def format_difference(value: float | None, info: MetricInfo) -> str:
@@ -63,7 +58,7 @@ def difference_table(comparison: Comparison, plan: int, verdicts: Sequence[Verdi
     for info in METRICS:
         difference = comparison.vs_baseline[plan][info.name]
         table.add_row(
-            _label(info, currency),
+            metric_label(info, currency),
             format_value(base[info.name].mean, info),
             format_value(variant[info.name].mean, info),
             format_difference(difference.diff_mean, info),
@@ -90,7 +85,7 @@ def selection_table(selection: Selection, names: Sequence[str], metric: MetricIn
     """Every plan's part in the selection: replications used, mean, and whether it was selected or when it
     was eliminated."""
     table = Table(
-        title=f"选优 selection of the best by {_label(metric, currency)} — KN (Kim & Nelson 2001)",
+        title=f"选优 selection of the best by {metric_label(metric, currency)} — KN (Kim & Nelson 2001)",
         title_justify="left",
     )
     table.add_column("方案 plan")

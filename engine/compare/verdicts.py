@@ -215,28 +215,24 @@ def verdict_text(
     if low == high:  # the same difference in every replication
         if diff == 0:
             return f"{label}：每次重复都完全相同" if zh else f"{label}: identical in every replication"
-        amount = _amount(diff, info, currency, language)
-        judgement = _judgement(info, diff, language)
-        if zh:
-            verb = "提高" if diff > 0 else "降低"
-            return f"{scenario} 使{_gap(label)}{label} {verb} {amount}（每次重复都相同）{judgement}"
-        verb = "raises" if diff > 0 else "lowers"
-        return f"{scenario} {verb} {label} by {amount} in every replication{judgement}"
-    p_text = _p(p_adjusted, adjustment, language)
-    if not detected:
-        ci = f"{_signed(low, info)} … {_signed(high, info)}{_unit(info, currency, language)}"
-        if zh:
-            return f"{label}：无可检测的差异（95% 置信区间 {ci}；{p_text}）"
-        return f"{label}: no detectable difference (95% CI {ci}; {p_text})"
-    near, far = sorted((abs(low), abs(high)))
+        basis = "（每次重复都相同）" if zh else " in every replication"
+    else:
+        p_text = _p(p_adjusted, adjustment, language)
+        if not detected:
+            ci = f"{_signed(low, info)} … {_signed(high, info)}{_unit(info, currency, language)}"
+            if zh:
+                return f"{label}：无可检测的差异（95% 置信区间 {ci}；{p_text}）"
+            return f"{label}: no detectable difference (95% CI {ci}; {p_text})"
+        near, far = sorted((abs(low), abs(high)))
+        ci = f"{_number(near, info)}–{_amount(far, info, currency, language)}"
+        basis = f"（95% 置信区间 {ci}；{p_text}）" if zh else f" (95% CI {ci}; {p_text})"
     amount = _amount(diff, info, currency, language)
-    ci = f"{_number(near, info)}–{_amount(far, info, currency, language)}"
     judgement = _judgement(info, diff, language)
     if zh:
         verb = "提高" if diff > 0 else "降低"
-        return f"{scenario} 使{_gap(label)}{label} {verb} {amount}（95% 置信区间 {ci}；{p_text}）{judgement}"
+        return f"{scenario} 使{_gap(label)}{label} {verb} {amount}{basis}{judgement}"
     verb = "raises" if diff > 0 else "lowers"
-    return f"{scenario} {verb} {label} by {amount} (95% CI {ci}; {p_text}){judgement}"
+    return f"{scenario} {verb} {label} by {amount}{basis}{judgement}"
 
 
 def control_note(

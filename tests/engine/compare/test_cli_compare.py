@@ -32,6 +32,13 @@ def compare_json(*args: str | Path) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+def select_best_args(plans: dict[str, Path], reps: str) -> tuple[str | Path, ...]:
+    """Arguments comparing base, take and take_more, selecting the lowest CAC with a 0.1 CNY indifference zone
+    (true CACs about 17.7, 16.3 and 13.7 CNY)."""
+    plan_files = (plans["base"], plans["take"], plans["take_more"])
+    return (*plan_files, "--reps", reps, "--select-best", "cac", "--indifference", "0.1")
+
+
 def assert_clean_failure(result: Any, *fragments: str) -> None:
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit), result.exc_info
@@ -154,19 +161,7 @@ def test_select_best_names_the_known_best_adding_replications_only_to_contenders
     """True CACs about 17.7, 16.3 and 13.7 CNY, δ = 0.1 CNY: KN picks the much higher take rate, eliminates
     the other two, and adds replications to a plan only while it is in contention."""
     out = tmp_path / "select"
-    data = compare_json(
-        plans["base"],
-        plans["take"],
-        plans["take_more"],
-        "--reps",
-        "5",
-        "--select-best",
-        "cac",
-        "--indifference",
-        "0.1",
-        "--out",
-        out,
-    )
+    data = compare_json(*select_best_args(plans, "5"), "--out", out)
     selection = data["selection"]
     assert selection["best"] == "Much higher take rate"
     assert selection["contenders"] == ["Much higher take rate"]
@@ -195,22 +190,7 @@ def test_select_best_names_the_known_best_adding_replications_only_to_contenders
             for r in csv.DictReader(io.StringIO((out / "plans/01-base/replications.csv").read_text()))
         ]
     )
-    table = invoke(
-        "compare",
-        plans["base"],
-        plans["take"],
-        plans["take_more"],
-        "--reps",
-        "5",
-        "--select-best",
-        "cac",
-        "--indifference",
-        "0.1",
-        "--workers",
-        "1",
-        "--lang",
-        "EN",
-    )
+    table = invoke("compare", *select_best_args(plans, "5"), "--workers", "1", "--lang", "EN")
     assert "Best plan (lowest CAC): Much higher take rate" in table.stdout
     assert "probability ≥ 95%" in table.stdout
 
@@ -221,22 +201,7 @@ def test_same_seed_same_bytes_on_one_or_two_workers(plans: dict[str, Path], tmp_
     for workers in ("1", "2"):
         out = tmp_path / f"w{workers}"
         result = invoke(
-            "compare",
-            plans["base"],
-            plans["take"],
-            plans["take_more"],
-            "--reps",
-            "4",
-            "--select-best",
-            "cac",
-            "--indifference",
-            "0.1",
-            "--format",
-            "json",
-            "--out",
-            out,
-            "--workers",
-            workers,
+            "compare", *select_best_args(plans, "4"), "--format", "json", "--out", out, "--workers", workers
         )
         assert result.exit_code == 0, result.output
         files = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
