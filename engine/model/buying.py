@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.model.clocks import first_order_statistics
+from engine.model.clocks import first_order_statistics, poisson_counts
 from engine.model.compiled import CompiledScenario
-from engine.model.population import ActiveRows, Population
+from engine.model.population import ActiveRows, Population, distinct
 from engine.model.recorder import Recorder
 from engine.model.staff import StaffPools
 from engine.scenario.schema import Campaign
@@ -68,7 +68,7 @@ class Buying:
         """
         bought = np.nonzero(buys)[0]
         if bought.size:
-            self._record_purchases(rows.start + bought, visit[bought], rng)
+            self._record_purchases(rows.start + bought, visit[bought], rng, grouped=True)
         if self.scenario.behaviour.timing == "regular":
             self._schedule_regular(np.arange(rows.start, rows.stop))
         else:
@@ -87,11 +87,11 @@ class Buying:
             return
         begin = pop.visit_day[who]
         length = self.scenario.horizon.horizon_days - begin
-        counts = rng.poisson(pop.rate[who] * length)
+        counts = poisson_counts(rng, pop.rate[who] * length)
         group, fraction = first_order_statistics(rng, counts, pop.purchases_left[who])
         person = who[group]
         time = begin[group] + fraction * length[group]
-        self._record_purchases(person, time, rng)
+        self._record_purchases(person, time, rng, grouped=True)
 
     # ------------------------------------------------------------------ clocks between advances
     @property
@@ -108,8 +108,11 @@ class Buying:
         horizon = self.scenario.horizon.horizon_days
         # People who never joined had their whole purchase history drawn when they arrived; members who
         # left have had theirs drawn to the horizon: neither is a live buyer any more.
-        buyers, _ = self._buyers.refresh(self.population.size, lambda rows: self._drawable(rows, horizon))
-        self.bring_up_to(buyers, t1)
+        pop = self.population
+        buyers, _ = self._buyers.refresh(pop.size, lambda rows: self._drawable(rows, horizon))
+        self._poisson_purchases(
+            buyers[(pop.purchases_drawn_to[buyers] < t1) & (pop.visit_day[buyers] < t1)], t1
+        )
 
     def bring_up_to(self, rows: np.ndarray, t1: float) -> None:
         """Draw the purchases of members ``rows`` (Poisson timing) up to ``t1``, so that their counters,
@@ -146,7 +149,7 @@ class Buying:
         base = pop.rate[who]
         member_intensity = base * self._membership_multiplier * (member_end - begin)
         total_intensity = member_intensity + base * (end - member_end)
-        counts = rng.poisson(total_intensity)
+        counts = poisson_counts(rng, total_intensity)
         buying = np.nonzero(counts)[0]  # over a short interval most have none: carry on with the others
         who, counts, begin, member_end, base = (x[buying] for x in (who, counts, begin, member_end, base))
         member_intensity, total_intensity = member_intensity[buying], total_intensity[buying]
@@ -160,7 +163,7 @@ class Buying:
                 begin[group] + intensity / (base[group] * self._membership_multiplier),
                 member_end[group] + (intensity - member_intensity[group]) / base[group],
             )
-        self._record_purchases(who[group], time, rng)
+        self._record_purchases(who[group], time, rng, grouped=True)
 
     def _schedule_regular(self, who: np.ndarray) -> None:
         """Regular timing: the next purchase comes exactly 1/rate days after the last one (or joining)."""
@@ -181,7 +184,7 @@ class Buying:
             who = np.nonzero(pop.next_regular_day < t1)[0]
             if who.size == 0:
                 return
-            self._record_purchases(who, pop.next_regular_day[who], self.rng)
+            self._record_purchases(who, pop.next_regular_day[who], self.rng, grouped=True)
             self._schedule_regular(who)
 
     # ------------------------------------------------------------------ services to campaigns and staff
@@ -189,13 +192,13 @@ class Buying:
         self, who: np.ndarray, now: float, rng: np.random.Generator, campaign: Campaign, index: int
     ) -> None:
         """Purchases caused by a campaign's touch, at ``now``, with its offer."""
-        self._record_purchases(who, np.full(who.size, now), rng, campaign, index)
+        self._record_purchases(who, np.full(who.size, now), rng, campaign, index, grouped=True)
 
     def after_extra_purchases(self, who: np.ndarray) -> None:
         """Buyers who bought outside their own clock (a campaign, a consultation): with regular timing their
         next purchase is counted from this one."""
         if self.scenario.behaviour.timing == "regular":
-            self._schedule_regular(np.unique(who))
+            self._schedule_regular(distinct(who))
 
     def revive_buyers(self, who: np.ndarray, now: float) -> None:
         """Buyers who had dropped out buy again from ``now``: put them back among the live buyers."""
@@ -222,9 +225,11 @@ class Buying:
         campaign: Campaign | None = None,
         campaign_index: int = -1,
         product: str | None = None,
+        grouped: bool = False,
     ) -> None:
         """Record purchases (products, amounts and venues drawn from ``rng``; a campaign's offer applies to
-        the purchases it caused) and update each buyer's counters (a buyer may appear several times)."""
+        the purchases it caused) and update each buyer's counters (a buyer may appear several times;
+        ``grouped``: each buyer's purchases are adjacent in ``person``, which spares a sort)."""
         if person.size == 0:
             return
         pop = self.population
@@ -259,15 +264,17 @@ class Buying:
             list_amount=list_amount,
         )
 
-        bought, group = np.unique(person, return_inverse=True)
-        n = np.bincount(group)
-        first = np.full(bought.size, np.inf)
-        np.minimum.at(first, group, day)
-        last = np.full(bought.size, -np.inf)
-        np.maximum.at(last, group, day)
+        if not grouped:
+            order = np.argsort(person, kind="stable")
+            person, day, amount = person[order], day[order], amount[order]
+        starts = np.flatnonzero(np.concatenate(([True], person[1:] != person[:-1])))
+        bought = person[starts]
+        n = np.diff(np.append(starts, person.size))
+        first = np.minimum.reduceat(day, starts)
+        last = np.maximum.reduceat(day, starts)
         pop.column("purchases")[bought] += n
         pop.column("purchases_left")[bought] -= n
-        pop.column("spend")[bought] += np.bincount(group, weights=amount)
+        pop.column("spend")[bought] += np.add.reduceat(amount, starts)
         first_col = pop.column("first_purchase_day")
         first_col[bought] = np.fmin(first_col[bought], first)
         last_col = pop.column("last_purchase_day")

@@ -22,7 +22,7 @@ import numpy as np
 import simpy
 
 from engine.ledger import CostKind
-from engine.model.population import repeat_purchases
+from engine.model.population import Population, repeat_purchases
 from engine.scenario.limits import TouchLimit, send_times
 from engine.scenario.schema import Campaign
 
@@ -47,6 +47,40 @@ def annoyance_limit(touches_per_week: float) -> float:
     if touches_per_week <= 0:
         return 1.0 - 1e-9
     return 1.0 / -math.expm1(-1.0 / touches_per_week) + 1e-9
+
+
+class Annoyance:
+    """Every person's annoyance level: a count of touches that decays by exp(−Δt / ANNOYANCE_DAYS).
+
+    Kept as ``Σ exp((t_k − epoch) / ANNOYANCE_DAYS)`` over a person's touches ``t_k`` (the population's
+    ``annoyance`` column), so the level at ``now`` is the column times exp(−(now − epoch) / ANNOYANCE_DAYS)
+    and a touch adds one number shared by everyone touched at ``now``: no per-person decay to compute.
+    The epoch moves forward (the column rescaled) before the numbers could overflow.
+    """
+
+    RESCALE_AFTER = 300.0  # e^300 ≈ 1e130: far from overflow
+
+    def __init__(self, population: Population) -> None:
+        self.population = population
+        self.epoch = 0.0
+
+    def touch(self, rows: np.ndarray, now: float, limit: float) -> np.ndarray:
+        """One touch for each of ``rows`` (distinct) at ``now``; returns the positions in ``rows`` whose
+        level after the touch is above ``limit``."""
+        scaled = (now - self.epoch) / ANNOYANCE_DAYS
+        if scaled > self.RESCALE_AFTER:
+            column = self.population.column("annoyance")
+            column[: self.population.size] *= math.exp(-scaled)
+            self.epoch, scaled = now, 0.0
+        weight = math.exp(scaled)
+        column = self.population.column("annoyance")
+        level = column[rows] + weight
+        column[rows] = level
+        return np.nonzero(level > limit * weight)[0]
+
+    def level(self, rows: np.ndarray, now: float) -> np.ndarray:
+        """Annoyance levels of ``rows`` at ``now``."""
+        return self.population.annoyance[rows] * math.exp(-(now - self.epoch) / ANNOYANCE_DAYS)
 
 
 def limit_columns(campaigns: tuple[Campaign, ...], limits: list[TouchLimit | None]) -> dict[str, tuple]:
@@ -84,6 +118,7 @@ class CampaignRunner:
             persona
             * np.array([response.default, *(response.by_tier.get(t, response.default) for t in tier_ids)]),
         )
+        self._one_response = bool((self.response == self.response[0]).all())
         self.annoyance_limit = annoyance_limit(scenario.disturbance.tolerance())
         self.exit_probability = scenario.disturbance.exit_probability_per_excess_touch
         self.limit_key = f"{campaign.carrier}_{campaign.channel}"
@@ -104,8 +139,8 @@ class CampaignRunner:
         sim = self.sim
         pop = sim.population
         carrier = self.carrier
-        rows = sim.membership.present_memberships(carrier, now)
-        rows = rows[(pop.member_start[carrier, rows] <= now) & (pop.member_exit[carrier, rows] > now)]
+        rows = sim.membership.present_memberships(carrier, now)  # their exits are after now
+        rows = rows[pop.member_start[carrier][rows] <= now]  # a second carrier's membership may start later
         on = self.campaign.schedule.on
         if self._audience_reads_purchases:
             sim.bring_up_to(rows, now)
@@ -155,19 +190,31 @@ class CampaignRunner:
         self._mark_sent(audience)
         recorder.campaign_sends[self.index] += 1
         recorder.campaign_audience[self.index] += audience.size
-        reached = audience[self.rng.random(audience.size) < self.reach]
+        reached = audience if self.reach >= 1.0 else audience[self.rng.random(audience.size) < self.reach]
         if reached.size == 0:
             return
         recorder.campaign_reached[self.index] += reached.size
-        # whether a touch falls in someone's CLV window depends on their first purchase: draw the clocks of
-        # those who had none yet (always, not only when touches cost money, so that a cost is only a cost)
-        sim.bring_up_to(reached[np.isnan(sim.population.first_purchase_day[reached])], now)
+        # each reached member's response draw; only those below their tier's probability can buy
+        draw = self.rng.random(reached.size)
+        probability = self._probability(reached)
+        maybe = draw < probability
+        # the purchase state of the members the send reads, drawn up to now in one go: who may buy (their
+        # purchases so far come first, and whether they have stopped buying decides their probability) and
+        # who had no first purchase yet (whether a touch is in their CLV window; always, so that a cost is
+        # only a cost)
+        first_purchase = sim.population.first_purchase_day[reached]
+        sim.bring_up_to(reached[maybe | np.isnan(first_purchase)], now)
         minutes = reached.size * self.campaign.staff_minutes_per_touch
         recorder.campaign_staff_minutes[self.index] += minutes
         if self.campaign.staff is not None:
             sim.staff.add_work(self.campaign.staff, minutes, reached.size)
-        stayed = self._touch(reached, now)
-        self._respond(stayed, now)
+        leaving = self._touch(reached, now)
+        maybe[leaving] = False
+        if maybe.any():
+            at = np.nonzero(maybe)[0]
+            self._respond(
+                reached[at], draw[at], probability if np.isscalar(probability) else probability[at], now
+            )
         cost = self.campaign.cost_per_touch
         if cost:
             # tagged with the source (and its lure and carrier) of the people touched, so views add up
@@ -185,40 +232,43 @@ class CampaignRunner:
                     )
             self._service_costs(reached, now, cost)
 
+    def _probability(self, reached: np.ndarray) -> np.ndarray | float:
+        """Each reached member's response probability (of their tier) before the dropped-out multiplier."""
+        if self._one_response:
+            return float(self.response[0])
+        return self.response[self.sim.population.tier[reached].astype(np.int64) + 1]
+
     def _touch(self, reached: np.ndarray, now: float) -> np.ndarray:
-        """Count the touch, raise annoyance, let the annoyed leave; returns those still on the carrier."""
+        """Count the touch, raise annoyance, let the annoyed leave; returns a mask of who left."""
         pop = self.sim.population
         pop.column("touches")[reached] += 1
-        last = pop.last_touch_day[reached]
-        decay = np.where(np.isnan(last), 0.0, np.exp(-(now - np.nan_to_num(last)) / ANNOYANCE_DAYS))
-        level = pop.annoyance[reached] * decay + 1.0
-        pop.column("annoyance")[reached] = level
         pop.column("last_touch_day")[reached] = now
-        over = level > self.annoyance_limit
-        leaving = over & (self.rng.random(reached.size) < self.exit_probability)
-        if leaving.any():
-            self.sim.membership.leave_carrier(reached[leaving], self.carrier, now)
-            pop.column("annoyed_out")[reached[leaving]] = True
-        return reached[~leaving]
+        over = self.sim.annoyance.touch(reached, now, self.annoyance_limit)
+        leaving = np.zeros(reached.size, dtype=bool)
+        if over.size:
+            leaving[over[self.rng.random(over.size) < self.exit_probability]] = True
+            gone = reached[leaving]
+            if gone.size:
+                self.sim.membership.leave_carrier(gone, self.carrier, now)
+                pop.column("annoyed_out")[gone] = True
+        return leaving
 
-    def _respond(self, reached: np.ndarray, now: float) -> None:
-        """Who of ``reached`` buys: the response of their tier, times the dropped-out multiplier for those
-        who have stopped buying. Whether someone has stopped is looked up (their clock drawn to ``now``) only
-        where it decides the outcome: when their uniform draw falls between the two probabilities."""
+    def _respond(
+        self, candidates: np.ndarray, draw: np.ndarray, probability: np.ndarray | float, now: float
+    ) -> None:
+        """Who of the ``candidates`` (reached, still on the carrier, their draw below their tier's
+        probability, purchase state drawn up to ``now``) buys: the dropped-out multiplier applies to those
+        who have stopped buying. A response brings a dropped-out buyer back."""
         sim = self.sim
         pop = sim.population
-        probability = self.response[pop.tier[reached].astype(np.int64) + 1]
-        draw = self.rng.random(reached.size)
         multiplier = self.campaign.response.dropped_out_multiplier
-        undecided = (draw >= probability * min(1.0, multiplier)) & (draw < probability * max(1.0, multiplier))
-        if undecided.any():
-            sim.bring_up_to(reached[undecided], now)
-            dropped_out = pop.purchases_left[reached] <= 0
-            probability = probability * np.where(dropped_out, multiplier, 1.0)
-        buyers = reached[draw < probability]
+        if multiplier < 1.0:
+            dropped_out = pop.purchases_left[candidates] <= 0
+            buyers = candidates[draw < probability * np.where(dropped_out, multiplier, 1.0)]
+        else:
+            buyers = candidates
         if buyers.size == 0:
             return
-        sim.bring_up_to(buyers, now)  # their purchases so far come before this one
         pop.column("interactions")[buyers] += 1
         revived = buyers[pop.purchases_left[buyers] <= 0]
         sim.buying.record_campaign_purchases(buyers, now, self.rng, self.campaign, self.index)

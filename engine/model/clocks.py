@@ -77,6 +77,38 @@ class TwoBreakMultiplier:
         return time, used
 
 
+SMALL_MEAN = 8.0  # below it a Poisson count is drawn by inverting its distribution function
+
+
+def poisson_counts(rng: np.random.Generator, mean: Array) -> Array:
+    """Poisson counts with the given means: one uniform each, inverted through the distribution function
+    where the mean is small (most intervals between reviews hold a fraction of a purchase), numpy's sampler
+    for the rest. Inversion takes a few passes over fewer and fewer people instead of numpy's per-draw loop.
+    """
+    counts = np.zeros(mean.size, dtype=np.int64)
+    small = np.flatnonzero(mean < SMALL_MEAN)
+    large = np.flatnonzero(mean >= SMALL_MEAN)
+    if large.size:
+        counts[large] = rng.poisson(mean[large])
+    if small.size == 0:
+        return counts
+    who = small  # people whose count is still being decided
+    uniform = rng.random(who.size)
+    rate = mean[who]
+    term = np.exp(-rate)  # P(N = k), from k = 0
+    cumulative = term
+    k = 0
+    while True:
+        beyond = np.flatnonzero(uniform >= cumulative)  # their count is above k
+        if beyond.size == 0 or k >= 200:  # (mean < 8: the distribution function is 1 in floating point)
+            return counts
+        who, uniform, rate, term, cumulative = (x[beyond] for x in (who, uniform, rate, term, cumulative))
+        k += 1
+        counts[who] = k
+        term = term * rate / k
+        cumulative = cumulative + term
+
+
 def first_order_statistics(rng: np.random.Generator, counts: Array, allowed: Array) -> tuple[Array, Array]:
     """The first ``min(counts[i], allowed[i])`` of ``counts[i]`` sorted uniforms on [0, 1), for each i.
 

@@ -3,9 +3,13 @@
 A membership of a carrier starts when a person joins through it (or is guided onto the second carrier when
 activated) and ends at its exit: a memoryless clock with the carrier's hazard, scaled per person by a
 :class:`~engine.model.clocks.TwoBreakMultiplier` (deal seekers, dormancy, waiting for fulfilment, not yet
-activated). Exits are drawn ahead, at each review for the step to come and for new memberships when they
-start, so membership is known exactly at any send within the step. A person gone from every carrier has
-left the private domain.
+activated). A membership's exit is drawn to the horizon when it starts, against a unit-exponential budget.
+The multiplier changes later only at a review (a member turning dormant or active again): the exits of those
+members are then redrawn from the review on, with the budget left at the review (a memoryless clock, so the
+same law as drawing step by step). Exits up to the end of the current review step are final; a later one
+may still move at a review, so what an exit decides for others (a second carrier's membership that starts
+at activation) is decided once the exit falls within the step. A person gone from every carrier has left
+the private domain.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 from engine.ledger import CostKind, Stage
 from engine.model.clocks import TwoBreakMultiplier
 from engine.model.compiled import CompiledScenario
-from engine.model.population import ActiveRows, Population
+from engine.model.population import ActiveRows, Population, distinct
 from engine.model.recorder import Recorder
 
 
@@ -33,8 +37,9 @@ class Membership:
         self.population = population
         self.recorder = recorder
         self.accounts = compiled.carrier_accounts.copy()  # accounts open per carrier
-        self.step_end = 0.0  # end of the current review step: exits are drawn up to it
-        self._open = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships with no exit drawn yet
+        self.step_end = 0.0  # end of the current review step: exits up to it are final
+        self._horizon = self.scenario.horizon.horizon_days
+        self._late_exits = np.zeros(0, dtype=np.int64)  # first-carrier exits before activation, past step_end
         self._unsettled: list[tuple[int, np.ndarray]] = []  # memberships started since the last settle()
         self._started = np.zeros(compiled.n_carriers, dtype=np.int64)  # memberships ever started per carrier
         self._present = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships not ended yet
@@ -86,13 +91,14 @@ class Membership:
         """New ``members`` (already admitted at ``now``) join ``carrier`` at ``join_day``.
 
         Activated members may be guided onto the second carrier too. The exits of new memberships are drawn
-        up to the end of the current step at the next :meth:`settle`, all joins since the last one together
+        to the horizon at the next :meth:`settle`, all joins since the last one together
         (the draws are elementwise: the same numbers as drawn at each join, in far fewer calls).
         """
         pop = self.population
         pop.member_start[carrier, members] = join_day
         pop.member_exit[carrier, members] = np.inf
         pop.exit_budget[carrier, members] = rng.exponential(1.0, members.size)
+        pop.exit_budget_from[carrier, members] = join_day
         self._track(carrier, members)
         moved = self._second_carrier(carrier, rng, members, activated, activation_day, now)
         self._unsettled.append((carrier, members))
@@ -100,7 +106,7 @@ class Membership:
             self._unsettled.append((self.compiled.second_carrier, moved))
 
     def settle(self) -> None:
-        """Draw the exits of the memberships started since the last call, up to :attr:`step_end`.
+        """Draw the exits of the memberships started since the last call, up to the horizon.
 
         The simulation calls it before anything reads membership (a send, an advance of the purchase
         clocks, the review, the end); :meth:`admit` calls it when a carrier may be full."""
@@ -137,39 +143,69 @@ class Membership:
         self.population.member_start[second, who] = activation_day[chosen]
         self.population.member_exit[second, who] = np.inf
         self.population.exit_budget[second, who] = rng.exponential(1.0, who.size)
+        self.population.exit_budget_from[second, who] = activation_day[chosen]
         self._track(second, who)
         return who
 
     def _track(self, carrier: int, who: np.ndarray) -> None:
-        """New memberships enter the sets of open and present memberships (rows already scanned before the
-        membership existed would otherwise be missed)."""
-        self._open[carrier].add(who)
+        """New memberships enter the set of present memberships (rows already scanned before the membership
+        existed would otherwise be missed)."""
         self._present[carrier].add(who)
         self._started[carrier] += who.size
 
     # ------------------------------------------------------------------ exit clocks
-    def draw_exits_ahead(self) -> None:
-        """Draw every open membership's exit up to :attr:`step_end`, the end of the coming step."""
+    def begin_step(self) -> None:
+        """A review has set :attr:`step_end`: draw pending exits and decide what the exits now inside the
+        step decide (activations that never come)."""
         self.settle()
-        changed = self._carrier_exits(self.step_end)
-        self._cancel_late_activations(changed)
-        self._update_leave_day(changed)
+        late, self._late_exits = self._late_exits, np.zeros(0, dtype=np.int64)
+        self._cancel_late_activations(late)
+        self._update_leave_day(late)
+
+    def restage(self, who: np.ndarray, was_dormant: np.ndarray, now: float) -> None:
+        """Members ``who`` turned dormant or active again at the review at ``now``: their exit hazard changes
+        from ``now`` on. Each exit still ahead is redrawn from ``now`` with the budget left at ``now`` (what
+        the old multiplier used since the budget was last measured is taken off)."""
+        if self._dormant_exit == 1.0 or who.size == 0:
+            return
+        self.settle()
+        pop = self.population
+        moved: list[np.ndarray] = []
+        for carrier in range(self.compiled.n_carriers):
+            hazard = self.compiled.carrier_hazard[carrier]
+            ahead = pop.member_exit[carrier, who] > now  # never a member: nan, not ahead
+            rows = who[ahead]
+            if hazard == 0 or rows.size == 0:
+                continue
+            begin = pop.exit_budget_from[carrier, rows]
+            started = begin < now  # a second carrier's membership may start later: its budget is untouched
+            rows_started, begin = rows[started], begin[started]
+            used = self._exit_multiplier(rows_started, was_dormant[ahead][started]).integral(
+                begin, np.full(rows_started.size, now)
+            )
+            budget = pop.exit_budget[carrier, rows_started] - used * hazard
+            pop.exit_budget[carrier, rows_started] = np.maximum(budget, 0.0)
+            pop.exit_budget_from[carrier, rows_started] = now
+            self._exit_times(carrier, rows)
+            moved.append(rows)
+        if moved:
+            changed = distinct(np.concatenate(moved))
+            self._cancel_late_activations(changed)
+            self._update_leave_day(changed)
 
     def _draw_exits(self, who_by_carrier: list[tuple[int, np.ndarray]]) -> None:
-        """Draw new memberships' exits up to the end of the current step."""
-        changed = [
-            self._exit_times(carrier, who, self.step_end) for carrier, who in who_by_carrier if carrier >= 0
-        ]
-        gone = np.unique(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
+        """Draw new memberships' exits up to the horizon."""
+        changed = [self._exit_times(carrier, who) for carrier, who in who_by_carrier if carrier >= 0]
+        gone = distinct(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
         self._cancel_late_activations(gone)
         self._update_leave_day(gone)
 
-    def _exit_multiplier(self, who: np.ndarray) -> TwoBreakMultiplier:
+    def _exit_multiplier(self, who: np.ndarray, dormant: np.ndarray | None = None) -> TwoBreakMultiplier:
         """Each person's exit-hazard multiplier: deal seeker and dormancy factors throughout, the source's
         waiting factor until fulfilment, the unactivated factor until activation."""
         pop = self.population
         return TwoBreakMultiplier(
-            self._base_multiplier(who),
+            self._base_multiplier(who, dormant),
             self._source_wait_multiplier[pop.source[who]],
             pop.fulfilment_day[who],
             np.full(who.size, self._unactivated),
@@ -184,62 +220,43 @@ class Membership:
             return True
         return self._unactivated != 1.0 and bool((~(pop.activation_day[who] <= begin)).any())
 
-    def _base_multiplier(self, who: np.ndarray) -> np.ndarray | float:
-        """The part of ``who``'s exit multiplier that holds throughout: deal seeker and dormancy factors (the
-        whole multiplier when no break is ahead)."""
+    def _base_multiplier(self, who: np.ndarray, dormant: np.ndarray | None = None) -> np.ndarray | float:
+        """The part of ``who``'s exit multiplier that holds between reviews: deal seeker and dormancy factors
+        (the whole multiplier when no break is ahead). ``dormant``: whether each is dormant (default: their
+        stage at the last review)."""
         pop = self.population
         rate: np.ndarray | float = 1.0
         if self._deal_exit != 1.0:
             rate = np.where(pop.deal_seeker[who], self._deal_exit, 1.0)
         if self._dormant_exit != 1.0:
-            rate = rate * np.where(pop.stage[who] == Stage.DORMANT, self._dormant_exit, 1.0)
+            if dormant is None:
+                dormant = pop.stage[who] == Stage.DORMANT
+            rate = rate * np.where(dormant, self._dormant_exit, 1.0)
         return rate
 
-    def _carrier_exits(self, t1: float) -> np.ndarray:
-        """Draw every open membership's exit clock up to ``t1``; returns the people who left a carrier.
-
-        Exits are drawn ahead, at each review for the step to come (and for new memberships when they
-        start), so membership is known exactly at any send within the step.
-        """
-        pop = self.population
-        changed: list[np.ndarray] = []
-        for carrier in range(self.compiled.n_carriers):
-            exits = pop.member_exit[carrier]
-            open_rows, _ = self._open[carrier].refresh(
-                pop.size, lambda rows, exits=exits: exits[rows] == np.inf
-            )
-            changed.append(self._exit_times(carrier, open_rows, t1))
-        return np.unique(np.concatenate(changed)) if changed else np.zeros(0, dtype=np.int64)
-
-    def _exit_times(self, carrier: int, who: np.ndarray, t1: float) -> np.ndarray:
-        """Advance the exit clocks of open memberships ``who`` on ``carrier`` to ``t1``; returns who left."""
+    def _exit_times(self, carrier: int, who: np.ndarray) -> np.ndarray:
+        """Draw the exits of memberships ``who`` on ``carrier`` from where each one's budget was measured to
+        the horizon (inf: not before the horizon); returns who has an exit."""
         pop = self.population
         hazard = self.compiled.carrier_hazard[carrier]
-        start = pop.member_start[carrier, who]
-        begin = np.maximum(start, pop.exit_drawn_to[carrier, who])
-        who, begin = who[begin < t1], begin[begin < t1]
-        if who.size == 0:
-            return who
-        pop.exit_drawn_to[carrier, who] = t1
-        if hazard == 0:
+        if hazard == 0 or who.size == 0:
             return np.zeros(0, dtype=np.int64)
+        begin = pop.exit_budget_from[carrier, who]
         target = pop.exit_budget[carrier, who] / hazard
+        horizon = self._horizon
         if self._breaks_ahead(who, begin):
-            time, used = self._exit_multiplier(who).crossing(begin, np.full(who.size, t1), target)
-        else:  # one constant multiplier over the interval (the common case): no pieces to walk through
+            time, _ = self._exit_multiplier(who).crossing(begin, np.full(who.size, horizon), target)
+        else:  # one constant multiplier to the horizon (the common case): no pieces to walk through
             rate = self._base_multiplier(who)
-            whole = (t1 - begin) * rate  # the integral over the interval, as the two-break crossing has it
+            whole = (horizon - begin) * rate  # the integral to the horizon, as the two-break crossing has it
             crossed = (target <= whole) & (whole > 0)
-            time = np.where(crossed, np.minimum(begin + target / rate, t1), np.inf)
-            used = np.where(crossed, target, whole)
-        pop.exit_budget[carrier, who] -= used * hazard
-        left = np.isfinite(time)
-        gone = who[left]
-        pop.member_exit[carrier, gone] = time[left]
-        return gone
+            time = np.where(crossed, np.minimum(begin + target / rate, horizon), np.inf)
+        pop.member_exit[carrier, who] = time
+        return who[np.isfinite(time)]
 
     def _cancel_late_activations(self, changed: np.ndarray) -> None:
-        """A member who left their first carrier before the activation time is never activated."""
+        """A member who left their first carrier before the activation time is never activated. Decided once
+        the exit is final (within the step); later ones wait for the review that makes them final."""
         second = self.compiled.second_carrier
         if changed.size == 0:
             return
@@ -247,7 +264,10 @@ class Membership:
         primary = pop.carrier[changed]
         primary_exit = pop.member_exit[primary, changed]
         late = primary_exit < pop.activation_day[changed]
-        who = changed[late]
+        final = primary_exit <= self.step_end
+        if (late & ~final).any():
+            self._late_exits = distinct(np.concatenate((self._late_exits, changed[late & ~final])))
+        who = changed[late & final]
         if who.size == 0:
             return
         pop.column("activation_day")[who] = np.inf
@@ -258,14 +278,16 @@ class Membership:
             pop.member_exit[second, pending] = np.nan
 
     def _update_leave_day(self, changed: np.ndarray) -> None:
-        """People gone from every carrier have left the private domain, at their last exit."""
+        """People gone from every carrier leave the private domain at their last exit (an exit past the step
+        may still move, and so may the leaving)."""
         if changed.size == 0:
             return
         pop = self.population
         exits = pop.member_exit[:, changed]
         still_on = np.any(exits == np.inf, axis=0)
-        gone = changed[~still_on]
-        pop.column("leave_day")[gone] = np.nanmax(pop.member_exit[:, gone], axis=0)
+        with np.errstate(invalid="ignore"):
+            last = np.nanmax(np.where(still_on, np.inf, exits), axis=0)
+        pop.column("leave_day")[changed] = last
 
     # ------------------------------------------------------------------ services to campaigns
     def present_memberships(self, carrier: int, now: float) -> np.ndarray:

@@ -24,7 +24,7 @@ import simpy
 
 from engine.ledger import CostKind, Ledger, Stage
 from engine.model.buying import Buying
-from engine.model.campaigns import CampaignRunner, limit_columns
+from engine.model.campaigns import Annoyance, CampaignRunner, limit_columns
 from engine.model.compiled import CompiledScenario, SourcePlan, compile_scenario
 from engine.model.membership import Membership
 from engine.model.population import ActiveRows, Population, repeat_purchases
@@ -60,6 +60,7 @@ class Simulation:
             extra_columns=limit_columns(self.scenario.campaigns, limits),
         )
         self.staff = StaffPools(self)
+        self.annoyance = Annoyance(self.population)
         self.campaigns = [
             CampaignRunner(self, index, campaign, limit)
             for index, (campaign, limit) in enumerate(zip(self.scenario.campaigns, limits, strict=True))
@@ -162,7 +163,7 @@ class Simulation:
         # the step's end is set before the review: friends referred at the review join within the step
         membership.step_end = min(horizon.step_days, horizon.horizon_days)
         self._review(0.0)
-        membership.draw_exits_ahead()
+        membership.begin_step()
         while start < horizon.horizon_days:
             end = membership.step_end
             yield self.env.timeout(end - self.env.now)
@@ -174,7 +175,7 @@ class Simulation:
                 self.recorder.cost(end, CostKind.ACCOUNT_RUNNING, float(amount), carrier=int(carrier))
             membership.step_end = min(end + horizon.step_days, horizon.horizon_days)
             self._review(end)
-            membership.draw_exits_ahead()
+            membership.begin_step()
             start = end
 
     # ------------------------------------------------------------------ arrivals
@@ -354,9 +355,12 @@ class Simulation:
             np.where(purchases > 0, Stage.GROWTH, Stage.INTRO),
         )
         stage = np.where(now - last_activity >= lifecycle.dormant_after_days, Stage.DORMANT, stage)
-        went_dormant = members[(stage == Stage.DORMANT) & (stage_column[members] != Stage.DORMANT)]
-        pop.column("dormant_since")[went_dormant] = now
+        was_dormant = stage_column[members] == Stage.DORMANT
+        now_dormant = stage == Stage.DORMANT
+        pop.column("dormant_since")[members[now_dormant & ~was_dormant]] = now
         stage_column[members] = stage
+        changed = was_dormant != now_dormant
+        self.membership.restage(members[changed], was_dormant[changed], now)
         self._review_tiers(members, now)
         return members
 

@@ -1,8 +1,10 @@
-"""Staff as finite resources: staff pools are simpy Resources, and each lead is one simpy process.
+"""Staff as finite resources: staff pools are simpy Resources, and each lead queues on one.
 
 This is what stays individual in the vectorized engine (DESIGN.md): a lead asks for an adviser, waits in a
 first-come-first-served queue while all are busy, is served for a drawn number of working minutes, and buys
-with a probability that decays with the wait (seed 001 Q10). Campaign work (1-on-1 touches, group
+with a probability that decays with the wait (seed 001 Q10). Each piece of work is a chain of simpy events
+(request, service timeout, release) driven by callbacks rather than a generator process each: the same
+queue, without a process's start and end events. Campaign work (1-on-1 touches, group
 operation) queues on the same Resource: a send's staff minutes are split evenly over the pool, so leads who
 arrive while the staff work through a broadcast wait for them. Working hours are a continuous
 approximation: a staff member works at ``hours_per_day / 24`` of the clock's speed. Busy time counts
@@ -11,8 +13,9 @@ inside the horizon only, so utilisation is a share of the staff's time.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Generator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,27 +56,28 @@ class StaffPools:
         self.leads_total += int(who.size)
         minutes = consultation.minutes.sample(rng, who.size)
         uniforms = rng.random(who.size)
-        for person, day, work, u in zip(who, join_day, minutes, uniforms, strict=True):
-            self.sim.env.process(
-                self._lead(int(person), float(day), pool, float(work), float(u), consultation)
-            )
-
-    def _lead(
-        self, person: int, day: float, pool: int, minutes: float, uniform: float, consultation: Consultation
-    ) -> Generator[simpy.Event, None, None]:
         env = self.sim.env
-        if day > env.now:
-            yield env.timeout(day - env.now)
-        with self.resources[pool].request() as request:
-            yield request
-            wait = env.now - day
-            yield from self._serve(pool, minutes)
+        columns = (who.tolist(), join_day.tolist(), minutes.tolist(), uniforms.tolist())
+        for person, day, work, u in zip(*columns, strict=True):
+            done = functools.partial(self._consulted, pool, person, day, u, consultation)
+            lead = _StaffWork(self, pool, work, done)
+            if day > env.now:
+                env.timeout(day - env.now).callbacks.append(lead.ask)
+            else:
+                lead.ask(None)
+
+    def _consulted(
+        self, pool: int, person: int, day: float, uniform: float, consultation: Consultation, started: float
+    ) -> None:
+        """A lead's consultation has ended; it started ``started`` (the lead joined on ``day``)."""
+        wait = started - day
         bought = uniform < consultation.conversion * math.exp(-wait / consultation.patience_days)
         self.lead_pool.append(pool)
         self.lead_wait.append(wait)
         self.lead_bought.append(bought)
-        if bought and env.now <= self.sim.scenario.horizon.horizon_days:
-            self._sales.append((person, env.now, consultation.product))
+        now = self.sim.env.now
+        if bought and now <= self.sim.scenario.horizon.horizon_days:
+            self._sales.append((person, now, consultation.product))
 
     def take_sales(self) -> list[tuple[int, float, str | None]]:
         """Purchases after consultations since the last call (recorded in bulk by the simulation)."""
@@ -86,25 +90,47 @@ class StaffPools:
         pool = self.index[pool_id]
         parts = min(self.resources[pool].capacity, touches)
         for _ in range(parts):
-            self.sim.env.process(self._work(pool, minutes / parts))
+            _StaffWork(self, pool, minutes / parts, None).ask(None)
 
-    def _work(self, pool: int, minutes: float) -> Generator[simpy.Event, None, None]:
-        with self.resources[pool].request() as request:
-            yield request
-            yield from self._serve(pool, minutes)
-
-    def _serve(self, pool: int, minutes: float) -> Generator[simpy.Event, None, None]:
-        """Hold a staff member for ``minutes`` of work; count the busy time inside the horizon."""
-        env = self.sim.env
+    def service_days(self, pool: int, minutes: float) -> float:
+        """Clock days a staff member of ``pool`` takes for ``minutes`` of work; the busy time inside the
+        horizon is counted when the work starts (work going on at the end counts up to the horizon)."""
+        now = self.sim.env.now
         duration = minutes / MINUTES_PER_DAY / self.speed[pool]
-        # counted when the work starts (work still going on at the end of the run counts up to the horizon)
-        self.busy_days[pool] += max(
-            0.0, min(env.now + duration, self.sim.scenario.horizon.horizon_days) - env.now
-        )
-        yield env.timeout(duration)
+        self.busy_days[pool] += max(0.0, min(now + duration, self.sim.scenario.horizon.horizon_days) - now)
+        return duration
 
     def charge(self, start: float, end: float) -> None:
         """Staff cost for [start, end]."""
         for pool in self.sim.scenario.staff:
             amount = pool.headcount * pool.monthly_cost / 30.0 * (end - start)
             self.sim.recorder.cost(end, CostKind.STAFF, amount)
+
+
+class _StaffWork:
+    """One piece of work on a staff pool's first-come-first-served queue: ask for a staff member, work
+    for the given minutes, release them, then call ``done`` with the time the work started."""
+
+    __slots__ = ("done", "minutes", "pool", "pools", "request", "started")
+
+    def __init__(
+        self, pools: StaffPools, pool: int, minutes: float, done: Callable[[float], None] | None
+    ) -> None:
+        self.pools = pools
+        self.pool = pool
+        self.minutes = minutes
+        self.done = done
+
+    def ask(self, _event: simpy.Event | None) -> None:
+        self.request = self.pools.resources[self.pool].request()
+        self.request.callbacks.append(self._start)
+
+    def _start(self, _event: simpy.Event) -> None:
+        env = self.pools.sim.env
+        self.started = env.now
+        env.timeout(self.pools.service_days(self.pool, self.minutes)).callbacks.append(self._finish)
+
+    def _finish(self, _event: simpy.Event) -> None:
+        self.pools.resources[self.pool].release(self.request)
+        if self.done is not None:
+            self.done(self.started)

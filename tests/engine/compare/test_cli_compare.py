@@ -159,9 +159,11 @@ def test_select_best_names_the_known_best_adding_replications_only_to_contenders
     plans: dict[str, Path], tmp_path: Path
 ) -> None:
     """True CACs about 17.7, 16.3 and 13.7 CNY, δ = 0.1 CNY: KN picks the much higher take rate, eliminates
-    the other two, and adds replications to a plan only while it is in contention."""
+    the other two, and adds replications to a plan only while it is in contention. A first stage of 4 does
+    not settle it at these seeds, so the sequential rounds run (the test checks that they did)."""
+    first_stage = 4
     out = tmp_path / "select"
-    data = compare_json(*select_best_args(plans, "5"), "--out", out)
+    data = compare_json(*select_best_args(plans, str(first_stage)), "--out", out)
     selection = data["selection"]
     assert selection["best"] == "Much higher take rate"
     assert selection["contenders"] == ["Much higher take rate"]
@@ -178,13 +180,13 @@ def test_select_best_names_the_known_best_adding_replications_only_to_contenders
         and best["eliminated_at"] is None
     )
     for plan in (base, take):
-        assert plan["reps"] == plan["eliminated_at"] >= 5
-    assert best["reps"] == max(p["reps"] for p in selection["plans"]) > 5
+        assert plan["reps"] == plan["eliminated_at"] >= first_stage
+    assert best["reps"] == max(p["reps"] for p in selection["plans"]) > first_stage
     assert best["mean"] < take["mean"] < base["mean"]
     rows = list(csv.DictReader(io.StringIO((out / "selection.csv").read_text(encoding="utf-8"))))
     assert len(rows) == sum(p["reps"] for p in selection["plans"])
     # the first stage is the comparison's replications
-    assert [float(r["value"]) for r in rows if r["scenario"] == "Base"][:5] == pytest.approx(
+    assert [float(r["value"]) for r in rows if r["scenario"] == "Base"][:first_stage] == pytest.approx(
         [
             float(r["cac"])
             for r in csv.DictReader(io.StringIO((out / "plans/01-base/replications.csv").read_text()))

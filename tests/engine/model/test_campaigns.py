@@ -18,7 +18,9 @@ import pytest
 
 from engine.ledger import OPS_KINDS, CostKind, Ledger
 from engine.metrics import campaign_metrics, compute_metrics, tier_metrics
+from engine.model.campaigns import ANNOYANCE_DAYS, Annoyance
 from engine.model.compiled import compile_scenario
+from engine.model.population import Population
 from engine.model.simulation import Simulation, simulate
 from engine.model.streams import replication_seed
 from engine.scenario.schema import Scenario
@@ -865,3 +867,26 @@ def test_purchase_clocks_drawn_at_every_send_have_the_same_law(
         for x, y in zip(a, b, strict=True):
             se = math.sqrt(x.var(ddof=1) / x.size + y.var(ddof=1) / y.size)
             assert abs(x.mean() - y.mean()) < Z * se, (x.mean(), y.mean(), se)
+
+
+def test_annoyance_level_is_the_decayed_count_of_touches_across_rescales() -> None:
+    """The level kept as a scaled sum equals Σ exp(−(now − t_k) / 7) over each person's touches, also after
+    the epoch has moved (touches spread over 5 000 days: e^(5000/7) would overflow without it); the touch
+    reports exactly those above the limit."""
+    rng = np.random.default_rng(3)
+    population = Population(n_carriers=1, capacity=16)
+    population.add(6)
+    annoyance = Annoyance(population)
+    times = np.sort(np.concatenate((rng.uniform(0, 5000, 300), [4000.0, 4000.5, 4001.0, 4001.2])))
+    touched: list[list[float]] = [[] for _ in range(6)]
+    for now in times:
+        rows = np.flatnonzero(rng.random(6) < 0.6)
+        if now >= 4000.0:
+            rows = np.array([0, 1])  # a burst on two people
+        for row in rows.tolist():
+            touched[row].append(float(now))
+        direct = np.array([sum(math.exp(-(now - t) / ANNOYANCE_DAYS) for t in touched[r]) for r in rows])
+        over = annoyance.touch(rows, float(now), 2.5)
+        np.testing.assert_array_equal(over, np.flatnonzero(direct > 2.5))
+        np.testing.assert_allclose(annoyance.level(rows, float(now)), direct, rtol=1e-9)
+    assert annoyance.epoch > 0.0  # it did move

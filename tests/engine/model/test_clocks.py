@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from engine.model.clocks import TwoBreakMultiplier, first_order_statistics
+from engine.model.clocks import TwoBreakMultiplier, first_order_statistics, poisson_counts
 
 
 def multiplier(base: float, w: float, w_end: float, u: float, u_end: float) -> TwoBreakMultiplier:
@@ -277,3 +277,35 @@ def test_first_order_statistics_match_sorting_a_full_sample() -> None:
         expected = (j + 1) / (n + 1)  # E[U_(j+1)] of n uniforms
         se = ours[:, j].std(ddof=1) / math.sqrt(people)
         assert abs(ours[:, j].mean() - expected) < 4 * se
+
+
+# --------------------------------------------------------------------------- Poisson counts
+@pytest.mark.parametrize("mean", [0.003, 0.3, 2.5, 7.99, 8.0, 40.0])
+def test_poisson_counts_have_the_poisson_law(mean: float) -> None:
+    """Counts at one mean, on either side of the switch from inversion to numpy's sampler: chi-square
+    against the Poisson pmf (cells with ≥ 5 expected, the tail pooled) and the mean within 4 SE."""
+    rng = np.random.default_rng(20240611)
+    n = 200_000
+    counts = poisson_counts(rng, np.full(n, mean))
+    assert abs(counts.mean() - mean) < 4 * math.sqrt(mean / n)
+    top = int(stats.poisson.ppf(1 - 5 / n, mean))
+    observed = np.bincount(np.minimum(counts, top), minlength=top + 1)
+    expected = stats.poisson.pmf(np.arange(top + 1), mean) * n
+    expected[top] = stats.poisson.sf(top - 1, mean) * n
+    keep = expected >= 5
+    statistic = ((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum()
+    assert stats.chi2.sf(statistic, keep.sum() - 1) > 0.001
+
+
+def test_poisson_counts_keep_each_mean_with_its_person() -> None:
+    """Mixed means (both samplers in one call): each person's count follows their own mean — the sum over
+    people with mean m is Poisson(m · people) — and a zero mean gives zero."""
+    rng = np.random.default_rng(7)
+    means = np.tile([0.0, 0.05, 1.0, 5.0, 12.0, 100.0], 30_000)
+    counts = poisson_counts(rng, means)
+    assert counts.dtype == np.int64
+    assert np.all(counts[means == 0] == 0)
+    for mean in (0.05, 1.0, 5.0, 12.0, 100.0):
+        total = counts[means == mean].sum()
+        expected = mean * 30_000
+        assert abs(total - expected) < 4 * math.sqrt(expected), (mean, total, expected)

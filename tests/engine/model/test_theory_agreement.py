@@ -118,6 +118,52 @@ def test_pending_reward_raises_the_hazard_until_fulfilment(build_scenario: Any) 
         assert_survival(ledger, days, expected, N_MEMBERS)
 
 
+def expected_survival_with_dormancy(
+    days: float, hazard: float, factor: float, dormant_after: float, gap: float, step: float = 7.0
+) -> float:
+    """S(days) for a member who joins at u ~ U[0, 1) and buys exactly every ``gap`` days after joining: at
+    each review (every ``step`` days) they are dormant when their last purchase (or joining) is at least
+    ``dormant_after`` days old, and their exit hazard is ``factor`` × ``hazard`` until the next review.
+    Averaged over u on a fine grid (the integrand is smooth in u between the few points where a review
+    changes)."""
+    survival = []
+    for u in (np.arange(4000) + 0.5) / 4000:
+        end = u + days
+        cumulative, review = 0.0, 0.0
+        while review < end:
+            nxt = review + step
+            if nxt > u:
+                last = u + gap * math.floor((review - u) / gap) if review >= u else u
+                multiplier = factor if review >= u and review - last >= dormant_after else 1.0
+                cumulative += multiplier * (min(nxt, end) - max(review, u))
+            review = nxt
+        survival.append(math.exp(-hazard * cumulative))
+    return float(np.mean(survival))
+
+
+def test_dormancy_changes_the_hazard_at_the_reviews_that_find_it(build_scenario: Any) -> None:
+    """Members buy exactly every 35 days; a review (every 7 days) finds them dormant when nothing happened
+    for 20 days, and active again after their next purchase: the hazard is ×2.5 between the reviews that
+    find them dormant and those that find them active, so the exits drawn ahead are redrawn both ways."""
+    factor, dormant_after, gap = 2.5, 20.0, 35.0
+    extra = {
+        "lifecycle": {"dormant_exit_multiplier": factor, "dormant_after_days": dormant_after},
+        "behaviour": {
+            "timing": "regular",
+            "purchase_rate": {"dist": "fixed", "value": 1 / gap},
+            "membership_rate_multiplier": 1.0,
+        },
+    }
+    ledger = simulate(exit_scenario(build_scenario, **extra), SEED)
+    hazard = hazard_from_period_rate(MONTHLY_EXIT, 30)
+    for days in (15.0, 30.0, 45.0, 60.0, 90.0, 150.0):
+        expected = expected_survival_with_dormancy(days, hazard, factor, dormant_after, gap)
+        assert_survival(ledger, days, expected, N_MEMBERS, days)
+    # the multiplier matters: without it the survival at 90 days would be e^{-90h}, many SEs away
+    plain = exponential_survival(90.0, hazard)
+    assert abs(expected_survival_with_dormancy(90.0, hazard, factor, dormant_after, gap) - plain) > 0.05
+
+
 def test_two_carriers_keep_a_member_until_the_last_exit(build_scenario: Any) -> None:
     """多点留存: every member is activated at once onto a second carrier; the exits are independent, and a
     member leaves the private domain at the later one: S(t) = 1 − (1 − e^{−h₁t})(1 − e^{−h₂t})."""
