@@ -151,6 +151,8 @@ class Buying:
         total_intensity = member_intensity + base * (end - member_end)
         counts = poisson_counts(rng, total_intensity)
         buying = np.nonzero(counts)[0]  # over a short interval most have none: carry on with the others
+        if buying.size == 0:
+            return
         who, counts, begin, member_end, base = (x[buying] for x in (who, counts, begin, member_end, base))
         member_intensity, total_intensity = member_intensity[buying], total_intensity[buying]
         group, fraction = first_order_statistics(rng, counts, left[who])
