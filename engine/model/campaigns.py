@@ -154,6 +154,8 @@ class CampaignRunner:
                 (event + delay <= now) & (event + delay >= self.campaign.schedule.start_day) & (event != sent)
             )
             rows = rows[due]
+        if not self.campaign.audience:
+            return rows
         return rows[sim.rules.mask(self.campaign.audience, rows, now)]
 
     def _mark_sent(self, rows: np.ndarray) -> None:
@@ -257,8 +259,9 @@ class CampaignRunner:
         self, candidates: np.ndarray, draw: np.ndarray, probability: np.ndarray | float, now: float
     ) -> None:
         """Who of the ``candidates`` (reached, still on the carrier, their draw below their tier's
-        probability, purchase state drawn up to ``now``) buys: the dropped-out multiplier applies to those
-        who have stopped buying. A response brings a dropped-out buyer back."""
+        probability, purchase state drawn up to ``now``) buys: the dropped-out multiplier (at most 1, so
+        only candidates can buy) applies to those who have stopped buying. A response brings a dropped-out
+        buyer back."""
         sim = self.sim
         pop = sim.population
         multiplier = self.campaign.response.dropped_out_multiplier

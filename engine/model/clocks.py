@@ -81,7 +81,7 @@ SMALL_MEAN = 8.0  # below it a Poisson count is drawn by inverting its distribut
 
 
 def poisson_counts(rng: np.random.Generator, mean: Array) -> Array:
-    """Poisson counts with the given means: one uniform each, inverted through the distribution function
+    """Poisson counts with the given means (≥ 0): one uniform each, inverted through the distribution function
     where the mean is small (most intervals between reviews hold a fraction of a purchase), numpy's sampler
     for the rest. Inversion takes a few passes over fewer and fewer people instead of numpy's per-draw loop.
     """
