@@ -263,7 +263,8 @@ class Membership:
         pop = self.population
         primary = pop.carrier[changed]
         primary_exit = pop.member_exit[primary, changed]
-        late = primary_exit < pop.activation_day[changed]
+        activation = pop.activation_day[changed]
+        late = (primary_exit < activation) & np.isfinite(activation)  # inf: never activated, or cancelled
         final = primary_exit <= self.step_end
         if (late & ~final).any():
             self._late_exits = distinct(np.concatenate((self._late_exits, changed[late & ~final])))
