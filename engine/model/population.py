@@ -80,10 +80,9 @@ class Population:
         shape = (n_carriers, self._capacity)
         self.member_start = np.full(shape, NEVER)  # when the membership started (nan: never)
         self.member_exit = np.full(shape, NEVER)  # exit time; inf: still on; nan: never joined
-        self.exit_budget = np.zeros(
-            shape
-        )  # unit-exponential budget of the exit clock left at exit_budget_from
-        self.exit_budget_from = np.full(shape, -np.inf)  # when the budget was measured (start, last restage)
+        # an exit clock's unit-exponential budget, as left at exit_budget_from (its start or last restage)
+        self.exit_budget = np.zeros(shape)
+        self.exit_budget_from = np.full(shape, -np.inf)
 
     def __getattr__(self, name: str) -> np.ndarray:
         columns = self.__dict__.get("columns")

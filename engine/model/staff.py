@@ -4,11 +4,11 @@ This is what stays individual in the vectorized engine (DESIGN.md): a lead asks 
 first-come-first-served queue while all are busy, is served for a drawn number of working minutes, and buys
 with a probability that decays with the wait (seed 001 Q10). Each piece of work is a chain of simpy events
 (request, service timeout, release) driven by callbacks rather than a generator process each: the same
-queue, without a process's start and end events. Campaign work (1-on-1 touches, group
-operation) queues on the same Resource: a send's staff minutes are split evenly over the pool, so leads who
-arrive while the staff work through a broadcast wait for them. Working hours are a continuous
-approximation: a staff member works at ``hours_per_day / 24`` of the clock's speed. Busy time counts
-inside the horizon only, so utilisation is a share of the staff's time.
+queue, without a process's start and end events. Campaign work (1-on-1 touches, group operation) queues on
+the same Resource: a send's staff minutes are split evenly over the pool, so leads who arrive while the
+staff work through a broadcast wait for them. Working hours are a continuous approximation: a staff member
+works at ``hours_per_day / 24`` of the clock's speed. Busy time counts inside the horizon only, so
+utilisation is a share of the staff's time.
 """
 
 from __future__ import annotations
