@@ -21,6 +21,18 @@ from engine.model.staff import StaffPools
 from engine.scenario.schema import Campaign
 
 
+def _cdf(probabilities: np.ndarray) -> np.ndarray:
+    """The distribution function ``rng.choice(n, p=probabilities)`` builds on every call, built once."""
+    cdf = probabilities.cumsum(axis=-1)
+    return cdf / cdf[..., -1:]
+
+
+def _choose(rng: np.random.Generator, cdf: np.ndarray, size: int) -> np.ndarray:
+    """Indices drawn from the distribution ``cdf``: the same numbers as ``rng.choice(cdf.size, size, p=…)``
+    (one uniform each, searched in the distribution function) without its checks on every call."""
+    return cdf.searchsorted(rng.random(size), side="right")
+
+
 def _normalised(weights: list[float]) -> np.ndarray:
     """Weights as probabilities; all-zero weights mean an even split."""
     array = np.array(weights, dtype=np.float64)
@@ -54,8 +66,11 @@ class Buying:
         self._product_index = {product.id: i for i, product in enumerate(self.scenario.products)}
         venues = self.scenario.venues
         self._venue_index = {venue.id: i for i, venue in enumerate(venues)}
-        self._venue_mix_members = _normalised([v.share_members for v in venues])
-        self._venue_mix_others = _normalised([v.share_others for v in venues])
+        self._venue_cdf_members = _cdf(_normalised([v.share_members for v in venues]))
+        self._venue_cdf_others = _cdf(_normalised([v.share_others for v in venues]))
+        self._product_cdf = _cdf(compiled.product_weights)
+        by_tier = compiled.product_weights_by_tier
+        self._product_cdf_by_tier = _cdf(by_tier) if by_tier is not None else None
 
     # ------------------------------------------------------------------ new people
     def add_people(
@@ -243,7 +258,7 @@ class Buying:
         elif self.compiled.product_weights_by_tier is not None:
             chosen_product = self._products_by_tier(person, rng)
         elif n_products > 1:
-            chosen_product = rng.choice(n_products, size=person.size, p=self.compiled.product_weights)
+            chosen_product = _choose(rng, self._product_cdf, person.size)
         else:
             chosen_product = np.zeros(person.size, dtype=np.int64)
         amount = np.empty(person.size)
@@ -284,13 +299,13 @@ class Buying:
 
     def _products_by_tier(self, person: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Products drawn from the purchase mix of each buyer's tier."""
-        mix = self.compiled.product_weights_by_tier
+        mix = self._product_cdf_by_tier
         assert mix is not None
         row = self.population.tier[person].astype(np.int64) + 1
         chosen = np.empty(person.size, dtype=np.int64)
         for tier_row in np.unique(row):
             at = np.nonzero(row == tier_row)[0]
-            chosen[at] = rng.choice(mix.shape[1], size=at.size, p=mix[tier_row])
+            chosen[at] = _choose(rng, mix[tier_row], at.size)
         return chosen
 
     def _venues_for(
@@ -304,8 +319,8 @@ class Buying:
         pop = self.population
         member = (pop.join_day[person] <= day) & (pop.leave_day[person] > day)
         venue = np.empty(person.size, dtype=np.int16)
-        for mask, weights in ((member, self._venue_mix_members), (~member, self._venue_mix_others)):
+        for mask, cdf in ((member, self._venue_cdf_members), (~member, self._venue_cdf_others)):
             count = int(mask.sum())
             if count:
-                venue[mask] = rng.choice(weights.size, size=count, p=weights)
+                venue[mask] = _choose(rng, cdf, count)
         return venue

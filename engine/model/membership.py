@@ -180,9 +180,12 @@ class Membership:
             begin = pop.exit_budget_from[carrier, rows]
             started = begin < now  # a second carrier's membership may start later: its budget is untouched
             rows_started, begin = rows[started], begin[started]
-            used = self._exit_multiplier(rows_started, was_dormant[ahead][started]).integral(
-                begin, np.full(rows_started.size, now)
-            )
+            dormant = was_dormant[ahead][started]
+            if self._breaks_ahead(rows_started, begin):
+                multiplier = self._exit_multiplier(rows_started, dormant)
+                used = multiplier.integral(begin, np.full(rows_started.size, now))
+            else:  # one constant multiplier since the budget was measured
+                used = (now - begin) * self._base_multiplier(rows_started, dormant)
             budget = pop.exit_budget[carrier, rows_started] - used * hazard
             pop.exit_budget[carrier, rows_started] = np.maximum(budget, 0.0)
             pop.exit_budget_from[carrier, rows_started] = now
