@@ -348,13 +348,11 @@ class Simulation:
         stage_column[gone] = Stage.CHURNED
         members = rows[join[rows] <= now]
         purchases = pop.purchases[members]
-        last_activity = np.where(purchases > 0, pop.last_purchase_day[members], join[members])
-        stage = np.where(
-            purchases >= lifecycle.mature_after_purchases,
-            Stage.MATURE,
-            np.where(purchases > 0, Stage.GROWTH, Stage.INTRO),
-        )
-        stage = np.where(now - last_activity >= lifecycle.dormant_after_days, Stage.DORMANT, stage)
+        # members join at their visit and buy from then on: the last purchase, if any, is the later activity
+        last_activity = np.fmax(pop.last_purchase_day[members], join[members])
+        stage = np.where(purchases > 0, Stage.GROWTH, Stage.INTRO).astype(np.int8)
+        stage[purchases >= lifecycle.mature_after_purchases] = Stage.MATURE
+        stage[now - last_activity >= lifecycle.dormant_after_days] = Stage.DORMANT
         was_dormant = stage_column[members] == Stage.DORMANT
         now_dormant = stage == Stage.DORMANT
         pop.column("dormant_since")[members[now_dormant & ~was_dormant]] = now
