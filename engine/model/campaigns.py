@@ -4,12 +4,13 @@ A send at time ``t``: the audience mask over the carrier's members, the platform
 the message reaches (the carrier's reach per message), annoyance and the exits it causes, and who buys
 because of it (with the offer applied). Costs and staff minutes are recorded per send.
 
-Membership at ``t`` is exact (exits are drawn ahead for the review step); tiers and stages are those of the
-last review. Purchase clocks are drawn only for the members whose purchase state the send reads — the
-audience when its conditions or event depend on purchases, the reached members whose response depends on
-whether they have stopped buying, the responders before their purchase is recorded, the reached members
-without a first purchase (whether a touch is in their CLV window) — so a send costs in proportion to what
-it touches, not to the whole pool; a memoryless clock drawn in pieces has the same law as drawn at once.
+Membership at ``t`` is exact (exits are drawn ahead); tiers and stages are those of the last review.
+Purchase clocks are drawn only for the members whose purchase state the send reads — the audience when its
+conditions or event depend on purchases; in one call, the reached members who may buy (their draw below
+their tier's probability: their purchases so far come first, and whether they have stopped buying decides
+it) and the reached members without a first purchase (whether a touch is in their CLV window) — so a send
+costs in proportion to what it touches, not to the whole pool; a memoryless clock drawn in pieces has the
+same law as drawn at once.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ simpy's Environment is the clock and owns every scheduled event. Two kinds of pr
 * one arrival process per source: each day's visitors from that source are one event, whose effect (who
   buys, who joins, who is admitted to a full carrier) is a vectorized operation creating rows;
 * the review process: every ``horizon.step_days`` it draws, exactly and in bulk, what everyone's memoryless
-  clocks did since the last review (purchases, dropouts), reviews lifecycle stages and tiers, starts the
-  step's referrals and draws the carrier exits of the step to come.
+  clocks did since the last review (purchases, dropouts), reviews lifecycle stages and tiers (redrawing the
+  carrier exits of members who turned dormant or active again) and starts the step's referrals.
 
 Campaign sends (:mod:`engine.model.campaigns`) and consultations (:mod:`engine.model.staff`) run on the same
 clock. Carrier memberships and their exit clocks are kept by :class:`~engine.model.membership.Membership`,
