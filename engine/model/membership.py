@@ -43,6 +43,11 @@ class Membership:
         self._unsettled: list[tuple[int, np.ndarray]] = []  # memberships started since the last settle()
         self._started = np.zeros(compiled.n_carriers, dtype=np.int64)  # memberships ever started per carrier
         self._present = [ActiveRows() for _ in range(compiled.n_carriers)]  # memberships not ended yet
+        # a carrier's count of present memberships, kept between recounts while no exit can have passed: the
+        # count at the last recount plus memberships started since, valid before the earliest exit known
+        self._count = np.zeros(compiled.n_carriers, dtype=np.int64)
+        self._count_started = np.zeros(compiled.n_carriers, dtype=np.int64)
+        self._count_valid_before = np.full(compiled.n_carriers, -np.inf)
         self._deal_exit = self.scenario.behaviour.deal_seeker_exit_multiplier
         self._source_wait_multiplier = np.array([s.waiting_exit_multiplier for s in compiled.sources])
         self._waiting_matters = bool((self._source_wait_multiplier != 1.0).any())
@@ -58,10 +63,10 @@ class Membership:
         # everyone whose membership has not ended by ``day`` holds a slot: exits drawn ahead free theirs only
         # when they happen, and a second-carrier membership holds its slot from the moment it is promised.
         # Unsettled memberships count as present (an upper bound): their exits are drawn only if it matters.
-        free = int(self.accounts[carrier] * capacity - self.present_memberships(carrier, day).size)
+        free = int(self.accounts[carrier] * capacity - self._present_count(carrier, day))
         if wanted > free and self._unsettled:
             self.settle()
-            free = int(self.accounts[carrier] * capacity - self.present_memberships(carrier, day).size)
+            free = int(self.accounts[carrier] * capacity - self._present_count(carrier, day))
         if wanted > free and self.compiled.carrier_opens[carrier]:
             needed = math.ceil((wanted - free) / capacity)
             opened = int(min(needed, self.compiled.carrier_max_accounts[carrier] - self.accounts[carrier]))
@@ -152,6 +157,7 @@ class Membership:
         existed would otherwise be missed)."""
         self._present[carrier].add(who)
         self._started[carrier] += who.size
+        self._count_started[carrier] += who.size
 
     # ------------------------------------------------------------------ exit clocks
     def begin_step(self) -> None:
@@ -255,6 +261,7 @@ class Membership:
             crossed = (target <= whole) & (whole > 0)
             time = np.where(crossed, np.minimum(begin + target / rate, horizon), np.inf)
         pop.member_exit[carrier, who] = time
+        self._count_valid_before[carrier] = min(self._count_valid_before[carrier], time.min())
         return who[np.isfinite(time)]
 
     def _cancel_late_activations(self, changed: np.ndarray) -> None:
@@ -280,6 +287,8 @@ class Membership:
             pending = secondary[~np.isnan(pop.member_start[second, secondary])]
             pop.member_start[second, pending] = np.nan
             pop.member_exit[second, pending] = np.nan
+            if pending.size:
+                self._count_valid_before[second] = -np.inf  # memberships gone without an exit: recount
 
     def _update_leave_day(self, changed: np.ndarray) -> None:
         """People gone from every carrier leave the private domain at their last exit (an exit past the step
@@ -300,9 +309,22 @@ class Membership:
         rows, _ = self._present[carrier].refresh(self.population.size, lambda r: exits[r] > now)
         return rows
 
+    def _present_count(self, carrier: int, day: float) -> int:
+        """How many memberships of ``carrier`` have not ended by ``day``: counted again only when an exit
+        may have passed since the last count (or a membership was cancelled)."""
+        if day < self._count_valid_before[carrier]:
+            return int(self._count[carrier] + self._count_started[carrier])
+        rows = self.present_memberships(carrier, day)
+        exits = self.population.member_exit[carrier, rows]
+        self._count[carrier] = rows.size
+        self._count_started[carrier] = 0
+        self._count_valid_before[carrier] = exits.min() if rows.size else np.inf
+        return rows.size
+
     def leave_carrier(self, who: np.ndarray, carrier: int, now: float) -> None:
         """``who`` leave ``carrier`` at ``now`` (for a reason other than the carrier's exit clock)."""
         self.settle()
         self.population.member_exit[carrier, who] = now
+        self._count_valid_before[carrier] = min(self._count_valid_before[carrier], now)
         self._cancel_late_activations(who)
         self._update_leave_day(who)
