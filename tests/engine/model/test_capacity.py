@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.model.membership import Membership
 from engine.model.simulation import simulate
 from engine.scenario.schema import Scenario
 
@@ -54,3 +55,37 @@ def test_members_present_never_exceed_capacity(campaigns: list[dict[str, object]
     assert max(present) <= 1000
     assert max(present) >= 950  # the group does fill up: the limit binds
     assert ledger.turned_away[0] > 0
+
+
+@pytest.mark.parametrize(("campaigns", "exit_rate"), [([], 0.5), (SPAM, 0.5), (SPAM, 0.0)])
+def test_kept_count_of_present_members_equals_a_recount(
+    campaigns: list[dict[str, object]], exit_rate: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count a full carrier keeps between recounts (the last count plus memberships started since, while
+    no exit can have passed) equals counting the present members afresh, at every admission. Without
+    campaigns some admissions are answered from the kept count; daily annoyance exits make most recount."""
+    answers: list[tuple[int, int]] = []
+    recounts = 0
+    counting = False
+    kept_count = Membership._present_count
+    present = Membership.present_memberships
+
+    def checked(self: Membership, carrier: int, day: float) -> int:
+        nonlocal counting
+        counting = True
+        answer = kept_count(self, carrier, day)
+        counting = False
+        answers.append((answer, present(self, carrier, day).size))
+        return answer
+
+    def counted(self: Membership, carrier: int, now: float) -> np.ndarray:
+        nonlocal recounts
+        recounts += counting
+        return present(self, carrier, now)
+
+    monkeypatch.setattr(Membership, "_present_count", checked)
+    monkeypatch.setattr(Membership, "present_memberships", counted)
+    simulate(_group(campaigns, exit_rate), seed=1)
+    assert answers and all(kept == fresh for kept, fresh in answers), answers[:5]
+    if not campaigns:
+        assert recounts < len(answers), (recounts, len(answers))
