@@ -77,7 +77,7 @@ class TwoBreakMultiplier:
         return time, used
 
 
-SMALL_MEAN = 8.0  # below it a Poisson count is drawn by inverting its distribution function
+SMALL_MEAN = 2.0  # below it a Poisson count is drawn by inverting its distribution function
 
 
 def poisson_counts(rng: np.random.Generator, mean: Array) -> Array:
@@ -100,7 +100,7 @@ def poisson_counts(rng: np.random.Generator, mean: Array) -> Array:
     k = 0
     while True:
         beyond = np.flatnonzero(uniform >= cumulative)  # their count is above k
-        if beyond.size == 0 or k >= 200:  # (mean < 8: the distribution function is 1 in floating point)
+        if beyond.size == 0 or k >= 100:  # (mean < 2: the distribution function is 1 in floating point)
             return counts
         who, uniform, rate, term, cumulative = (x[beyond] for x in (who, uniform, rate, term, cumulative))
         k += 1
