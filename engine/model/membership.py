@@ -46,7 +46,7 @@ class Membership:
         # a carrier's count of present memberships, kept between recounts while no exit can have passed: the
         # count at the last recount plus memberships started since, valid before the earliest exit known
         self._count = np.zeros(compiled.n_carriers, dtype=np.int64)
-        self._count_started = np.zeros(compiled.n_carriers, dtype=np.int64)
+        self._started_at_count = np.zeros(compiled.n_carriers, dtype=np.int64)  # _started when counted
         self._count_valid_before = np.full(compiled.n_carriers, -np.inf)
         self._deal_exit = self.scenario.behaviour.deal_seeker_exit_multiplier
         self._source_wait_multiplier = np.array([s.waiting_exit_multiplier for s in compiled.sources])
@@ -157,7 +157,6 @@ class Membership:
         existed would otherwise be missed)."""
         self._present[carrier].add(who)
         self._started[carrier] += who.size
-        self._count_started[carrier] += who.size
 
     # ------------------------------------------------------------------ exit clocks
     def begin_step(self) -> None:
@@ -313,11 +312,11 @@ class Membership:
         """How many memberships of ``carrier`` have not ended by ``day``: counted again only when an exit
         may have passed since the last count (or a membership was cancelled)."""
         if day < self._count_valid_before[carrier]:
-            return int(self._count[carrier] + self._count_started[carrier])
+            return int(self._count[carrier] + self._started[carrier] - self._started_at_count[carrier])
         rows = self.present_memberships(carrier, day)
         exits = self.population.member_exit[carrier, rows]
         self._count[carrier] = rows.size
-        self._count_started[carrier] = 0
+        self._started_at_count[carrier] = self._started[carrier]
         self._count_valid_before[carrier] = exits.min() if rows.size else np.inf
         return rows.size
 
